@@ -1,0 +1,227 @@
+"""Stage 1, ingest: raw market scrapes (CSV, JSONL, saved HTML) into canonical listings.
+
+A market is configuration (`conf/markets/NAME.yaml`) naming an adapter (`tabular` or
+`html`) and how its columns or pages map onto SPEC section 2. Adapters turn one file into
+raw records; `normalise_listings` then cleans text, checks every row, removes duplicates
+and assigns stable ids. Rows that fail a check are quarantined with a reason.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ftfy
+import pandas as pd
+
+from pipeline.io import InputError
+from pipeline.registry import Registry
+from pipeline.schema import CANONICAL_COLUMNS, validate_listings
+
+VENDOR_KEY_ENV = "CRYPTODRUG_VENDOR_KEY"
+# Companion tables every ingest writes next to its listings (empty where a market has none):
+# feedback rows (one per buyer review) and vendor profiles.
+SIDE_TABLES = ("feedback", "vendors")
+FIRST_MARKET_YEAR = 2011  # Silk Road opened in 2011: earlier scrape dates are errors
+MAX_TITLE_CHARS = 1000
+MAX_FIELD_CHARS = 100_000
+SINGLE_LINE_FIELDS = [c for c in CANONICAL_COLUMNS if c != "description"]
+
+
+@dataclass
+class AdapterResult:
+    """What an adapter makes of one input file."""
+
+    records: pd.DataFrame
+    quarantined: pd.DataFrame = field(default_factory=pd.DataFrame)
+    side_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+Adapter = Callable[[Path, dict[str, Any]], AdapterResult]
+ADAPTERS: Registry[Adapter] = Registry("market adapter")
+
+
+@dataclass
+class IngestResult:
+    listings: pd.DataFrame
+    quarantined: pd.DataFrame
+    side_tables: dict[str, pd.DataFrame]
+    rows_in: int
+
+
+def expand_inputs(inputs: Iterable[str | Path], market_cfg: dict[str, Any]) -> list[Path]:
+    """Files to read: given files as they are, folders searched (recursively) for the
+    market's `files` patterns. Sorted, so ids and outputs do not depend on listing order."""
+    patterns = market_cfg.get("files", ["*"])
+    patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+    found: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            matches = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and any(fnmatch.fnmatch(p.name, pat) for pat in patterns)
+            )
+            if not matches:
+                raise InputError(f"{path}: no file matches {', '.join(patterns)}")
+            found.extend(matches)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return found
+
+
+def ingest_files(
+    paths: list[Path],
+    market_cfg: dict[str, Any],
+    vendor_key: str | None = None,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] = iter,
+) -> IngestResult:
+    """Run the market's adapter over every file, then normalise and check the rows."""
+    adapter = ADAPTERS.get(market_cfg["adapter"])
+    records, quarantined, side_tables = [], [], {}
+    for path in progress(paths):
+        result = adapter(path, market_cfg)
+        records.append(result.records)
+        if len(result.quarantined):
+            quarantined.append(result.quarantined)
+        for name, table in result.side_tables.items():
+            side_tables.setdefault(name, []).append(table)
+    raw = pd.concat(records, ignore_index=True) if records else pd.DataFrame()
+    rejected = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame()
+    listings, bad_rows = normalise_listings(raw, market_cfg, vendor_key)
+    all_quarantined = pd.concat([rejected, bad_rows], ignore_index=True)
+    if "reason" not in all_quarantined.columns:
+        all_quarantined["reason"] = pd.Series(dtype=str)
+    return IngestResult(
+        listings=listings,
+        quarantined=all_quarantined.astype({"reason": str}),
+        side_tables={
+            name: pd.concat(side_tables[name], ignore_index=True)
+            if name in side_tables
+            else pd.DataFrame({"market": pd.Series(dtype=str)})
+            for name in SIDE_TABLES
+        },
+        rows_in=len(raw) + len(rejected),
+    )
+
+
+def clean_text(value: object, single_line: bool = True) -> str:
+    """Repair mojibake (ftfy), drop control characters, collapse whitespace."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = ftfy.fix_text(str(value))
+    if single_line:
+        return " ".join(text.split())
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line).strip()
+
+
+def normalise_listings(
+    raw: pd.DataFrame, market_cfg: dict[str, Any], vendor_key: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean, check and deduplicate raw records; returns (listings, quarantined rows)."""
+    if raw.empty:
+        empty = pd.DataFrame(columns=CANONICAL_COLUMNS)
+        return empty, pd.DataFrame(columns=["reason"])
+    df = raw.copy()
+    for column in CANONICAL_COLUMNS:
+        if column not in df.columns:
+            df[column] = ""
+    if "market" not in raw.columns or df["market"].eq("").all():
+        df["market"] = market_cfg["name"]
+    for column in SINGLE_LINE_FIELDS:
+        df[column] = df[column].map(clean_text)
+    df["description"] = df["description"].map(lambda v: clean_text(v, single_line=False))
+    df["market"] = df["market"].str.lower().str.replace(r"[^a-z0-9_]+", "_", regex=True)
+    df["scraped_at"] = df["scraped_at"].map(parse_scrape_date)
+
+    reasons = df.apply(row_problem, axis=1)
+    bad = df[reasons.notna()].assign(reason=reasons[reasons.notna()])
+    good = df[reasons.isna()].copy()
+
+    good["listing_id"] = [make_listing_id(row, market_cfg) for _, row in good.iterrows()]
+    first_ids = good.groupby("listing_id", sort=False).cumcount()
+    duplicates = good[first_ids > 0].copy()
+    duplicates["reason"] = "duplicate of listing " + duplicates["listing_id"]
+    good = good[first_ids == 0]
+
+    if vendor_key:
+        good["vendor"] = good["vendor"].map(lambda h: pseudonymise_handle(h, vendor_key))
+    ordered = CANONICAL_COLUMNS + [c for c in good.columns if c not in CANONICAL_COLUMNS]
+    good = validate_listings(good[ordered].reset_index(drop=True))
+    quarantined = pd.concat([bad, duplicates], ignore_index=True)
+    return good, quarantined
+
+
+def parse_scrape_date(value: object) -> str:
+    """ISO date string, or '' when the value is not a date."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=False)
+    return "" if pd.isna(parsed) else parsed.date().isoformat()
+
+
+def row_problem(row: pd.Series) -> str | None:
+    """Why a row cannot be a listing, or None when it can."""
+    if not row["title"]:
+        return "empty title"
+    if not row["scraped_at"]:
+        return "no usable scrape date"
+    year = int(row["scraped_at"][:4])
+    if year < FIRST_MARKET_YEAR or row["scraped_at"] > date.today().isoformat():
+        return f"scrape date {row['scraped_at']} outside {FIRST_MARKET_YEAR}..today"
+    if len(row["title"]) > MAX_TITLE_CHARS:
+        return f"title of {len(row['title'])} characters (limit {MAX_TITLE_CHARS}): misparsed row"
+    if len(row["description"]) > MAX_FIELD_CHARS:
+        return f"description of {len(row['description'])} characters (limit {MAX_FIELD_CHARS})"
+    return None
+
+
+def make_listing_id(row: pd.Series, market_cfg: dict[str, Any]) -> str:
+    """Stable id: the market's own id where the config names one, else a content hash,
+    so the same listing gets the same id on every run, whatever the file order."""
+    native = str(row.get("native_id", "") or "").strip()
+    if native:
+        return f"{row['market']}-{native}"
+    key = "\x1f".join(
+        str(row[c])
+        for c in ("market", "scraped_at", "vendor", "title", "price_raw", "currency_raw",
+                  "category_raw", "ships_from_raw", "ships_to_raw", "description")
+    )
+    return f"{row['market']}-{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+
+
+def normalise_handle(handle: str) -> str:
+    """The form under which handles are compared across markets."""
+    return re.sub(r"\s+", "", handle).lower()
+
+
+def pseudonymise_handle(handle: str, key: str) -> str:
+    """Keyed, stable token: the same handle gives the same token on every market."""
+    if not handle:
+        return ""
+    digest = hmac.new(key.encode(), normalise_handle(handle).encode(), hashlib.sha256)
+    return f"v_{digest.hexdigest()[:16]}"
+
+
+def vendor_key_from_env() -> str:
+    key = os.environ.get(VENDOR_KEY_ENV, "")
+    if not key:
+        raise InputError(f"pseudonymisation asked for but ${VENDOR_KEY_ENV} is not set")
+    return key
+
+
+# Register the adapters (imports for their side effect on ADAPTERS).
+from pipeline.ingest import html, tabular  # noqa: E402, F401

@@ -1,0 +1,136 @@
+"""Reading and writing tables by extension, and the quarantine convention of SPEC section 1.
+
+Every command reads `.csv`, `.jsonl` or `.parquet` and writes the same. Rows a stage
+cannot use are never dropped: they go to `<OUT stem>.quarantine.<ext>` with a `reason`
+column, and the counts in = out + quarantined are printed and checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+SUPPORTED_EXTENSIONS = (".csv", ".jsonl", ".parquet")
+QUARANTINE_INFIX = ".quarantine"
+
+console = Console(stderr=True)
+
+
+class InputError(Exception):
+    """Unusable input: the CLI prints the message as one line and exits non-zero."""
+
+
+def _extension(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        raise InputError(f"{path}: unsupported file type {ext!r} (use .csv, .jsonl or .parquet)")
+    return ext
+
+
+def table_files(path: Path) -> list[Path]:
+    """The data files a path stands for: the file itself, or a folder's main tables,
+    sorted so that concatenation is deterministic. Companion tables (`x.quarantine.parquet`,
+    `x.feedback.parquet`: a dot in the stem) are not main tables and are left out."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix.lower() in SUPPORTED_EXTENSIONS and "." not in p.stem
+        )
+        if not files:
+            raise InputError(f"{path}: folder holds no .csv, .jsonl or .parquet table")
+        return files
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    return [path]
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read one table, or every table in a folder concatenated."""
+    frames = [_read_one(p) for p in table_files(Path(path))]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _read_one(path: Path) -> pd.DataFrame:
+    ext = _extension(path)
+    try:
+        if ext == ".parquet":
+            return pd.read_parquet(path)
+        if ext == ".jsonl":
+            return pd.read_json(path, lines=True, dtype=False)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as err:
+        raise InputError(f"{path}: empty file") from err
+    except (ValueError, OSError, UnicodeDecodeError) as err:
+        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"{path}: cannot read: {first_line}") from err
+
+
+def _jsonable(value: object) -> object:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table by extension; list and dict cells become JSON text in CSV."""
+    path = Path(path)
+    ext = _extension(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if ext == ".parquet":
+        df.to_parquet(path, index=False)
+    elif ext == ".jsonl":
+        df.to_json(path, orient="records", lines=True, force_ascii=False, date_format="iso")
+    else:
+        flat = df.copy()
+        for column in flat.columns:
+            if flat[column].map(lambda v: isinstance(v, list | dict) or hasattr(v, "tolist")).any():
+                flat[column] = flat[column].map(lambda v: json.dumps(_jsonable(v), default=str))
+        flat.to_csv(path, index=False)
+    return path
+
+
+def quarantine_path(out: str | Path) -> Path:
+    """`OUT` stem + `.quarantine.<ext>`, next to `OUT` (SPEC section 1)."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}{QUARANTINE_INFIX}{out.suffix}")
+
+
+def side_output_path(out: str | Path, name: str) -> Path:
+    """A companion table next to `OUT`, e.g. `listings.feedback.parquet`."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.{name}{out.suffix}")
+
+
+def quarantine_frame(rows: Iterable[dict] | pd.DataFrame, reason: str | None = None) -> pd.DataFrame:
+    """Rows set aside, each with a non-empty `reason`."""
+    frame = pd.DataFrame(rows).copy() if not isinstance(rows, pd.DataFrame) else rows.copy()
+    if reason is not None:
+        frame["reason"] = reason
+    if "reason" not in frame.columns:
+        frame["reason"] = pd.Series(dtype=str)
+    return frame
+
+
+def write_with_quarantine(
+    kept: pd.DataFrame, quarantined: pd.DataFrame, out: str | Path, rows_in: int, label: str = "rows"
+) -> dict[str, int]:
+    """Write `OUT` and its quarantine file, print the counts and check in = out + quarantined."""
+    if len(kept) + len(quarantined) != rows_in:
+        raise AssertionError(
+            f"row accounting broken: {rows_in} in != {len(kept)} out + {len(quarantined)} quarantined"
+        )
+    if len(quarantined) and quarantined["reason"].fillna("").eq("").any():
+        raise AssertionError("every quarantined row needs a reason")
+    write_table(kept, out)
+    write_table(quarantined, quarantine_path(out))
+    counts = {"rows_in": rows_in, "rows_out": len(kept), "rows_quarantined": len(quarantined)}
+    console.print(
+        f"{label}: {rows_in} in, {len(kept)} out, {len(quarantined)} quarantined -> {out}"
+    )
+    return counts
