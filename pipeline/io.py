@@ -107,7 +107,9 @@ def side_output_path(out: str | Path, name: str) -> Path:
     return out.with_name(f"{out.stem}.{name}{out.suffix}")
 
 
-def quarantine_frame(rows: Iterable[dict] | pd.DataFrame, reason: str | None = None) -> pd.DataFrame:
+def quarantine_frame(
+    rows: Iterable[dict] | pd.DataFrame, reason: str | None = None
+) -> pd.DataFrame:
     """Rows set aside, each with a non-empty `reason`."""
     frame = pd.DataFrame(rows).copy() if not isinstance(rows, pd.DataFrame) else rows.copy()
     if reason is not None:
@@ -118,12 +120,17 @@ def quarantine_frame(rows: Iterable[dict] | pd.DataFrame, reason: str | None = N
 
 
 def write_with_quarantine(
-    kept: pd.DataFrame, quarantined: pd.DataFrame, out: str | Path, rows_in: int, label: str = "rows"
+    kept: pd.DataFrame,
+    quarantined: pd.DataFrame,
+    out: str | Path,
+    rows_in: int,
+    label: str = "rows",
 ) -> dict[str, int]:
     """Write `OUT` and its quarantine file, print the counts and check in = out + quarantined."""
     if len(kept) + len(quarantined) != rows_in:
         raise AssertionError(
-            f"row accounting broken: {rows_in} in != {len(kept)} out + {len(quarantined)} quarantined"
+            f"row accounting broken: {rows_in} in != "
+            f"{len(kept)} out + {len(quarantined)} quarantined"
         )
     if len(quarantined) and quarantined["reason"].fillna("").eq("").any():
         raise AssertionError("every quarantined row needs a reason")

@@ -34,6 +34,8 @@ FIRST_MARKET_YEAR = 2011  # Silk Road opened in 2011: earlier scrape dates are e
 MAX_TITLE_CHARS = 1000
 MAX_FIELD_CHARS = 100_000
 SINGLE_LINE_FIELDS = [c for c in CANONICAL_COLUMNS if c != "description"]
+ID_FIELDS = ("market", "scraped_at", "vendor", "title", "price_raw", "currency_raw",
+             "category_raw", "ships_from_raw", "ships_to_raw", "description")
 
 
 @dataclass
@@ -120,7 +122,9 @@ def clean_text(value: object, single_line: bool = True) -> str:
     """Repair mojibake (ftfy), drop control characters, collapse whitespace."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    text = ftfy.fix_text(str(value))
+    text = str(value)
+    if not text.isascii():  # ftfy is the slow part and ASCII text has nothing to repair
+        text = ftfy.fix_text(text)
     if single_line:
         return " ".join(text.split())
     lines = (" ".join(line.split()) for line in text.splitlines())
@@ -146,11 +150,11 @@ def normalise_listings(
     df["market"] = df["market"].str.lower().str.replace(r"[^a-z0-9_]+", "_", regex=True)
     df["scraped_at"] = df["scraped_at"].map(parse_scrape_date)
 
-    reasons = df.apply(row_problem, axis=1)
+    reasons = row_problems(df)
     bad = df[reasons.notna()].assign(reason=reasons[reasons.notna()])
     good = df[reasons.isna()].copy()
 
-    good["listing_id"] = [make_listing_id(row, market_cfg) for _, row in good.iterrows()]
+    good["listing_id"] = make_listing_ids(good)
     first_ids = good.groupby("listing_id", sort=False).cumcount()
     duplicates = good[first_ids > 0].copy()
     duplicates["reason"] = "duplicate of listing " + duplicates["listing_id"]
@@ -173,34 +177,40 @@ def parse_scrape_date(value: object) -> str:
     return "" if pd.isna(parsed) else parsed.date().isoformat()
 
 
-def row_problem(row: pd.Series) -> str | None:
-    """Why a row cannot be a listing, or None when it can."""
-    if not row["title"]:
-        return "empty title"
-    if not row["scraped_at"]:
-        return "no usable scrape date"
-    year = int(row["scraped_at"][:4])
-    if year < FIRST_MARKET_YEAR or row["scraped_at"] > date.today().isoformat():
-        return f"scrape date {row['scraped_at']} outside {FIRST_MARKET_YEAR}..today"
-    if len(row["title"]) > MAX_TITLE_CHARS:
-        return f"title of {len(row['title'])} characters (limit {MAX_TITLE_CHARS}): misparsed row"
-    if len(row["description"]) > MAX_FIELD_CHARS:
-        return f"description of {len(row['description'])} characters (limit {MAX_FIELD_CHARS})"
-    return None
+def row_problems(df: pd.DataFrame) -> pd.Series:
+    """Why each row cannot be a listing (the first problem found), or None when it can."""
+    today = date.today().isoformat()
+    title_len = df["title"].str.len()
+    description_len = df["description"].str.len()
+    checks = [
+        (df["title"].eq(""), "empty title"),
+        (df["scraped_at"].eq(""), "no usable scrape date"),
+        ((df["scraped_at"].str[:4] < str(FIRST_MARKET_YEAR)) | (df["scraped_at"] > today),
+         "scrape date " + df["scraped_at"] + f" outside {FIRST_MARKET_YEAR}..today"),
+        (title_len > MAX_TITLE_CHARS, "title of " + title_len.astype(str)
+         + f" characters (limit {MAX_TITLE_CHARS}): misparsed row"),
+        (description_len > MAX_FIELD_CHARS, "description of " + description_len.astype(str)
+         + f" characters (limit {MAX_FIELD_CHARS})"),
+    ]
+    reasons = pd.Series(None, index=df.index, dtype=object)
+    for failed, reason in checks:
+        new = failed & reasons.isna()
+        reasons[new] = reason[new] if isinstance(reason, pd.Series) else reason
+    return reasons
 
 
-def make_listing_id(row: pd.Series, market_cfg: dict[str, Any]) -> str:
-    """Stable id: the market's own id where the config names one, else a content hash,
-    so the same listing gets the same id on every run, whatever the file order."""
-    native = str(row.get("native_id", "") or "").strip()
-    if native:
-        return f"{row['market']}-{native}"
-    key = "\x1f".join(
-        str(row[c])
-        for c in ("market", "scraped_at", "vendor", "title", "price_raw", "currency_raw",
-                  "category_raw", "ships_from_raw", "ships_to_raw", "description")
+def make_listing_ids(df: pd.DataFrame) -> pd.Series:
+    """Stable ids: the market's own id where the config maps one (`native_id`), else a hash
+    of the content, so a listing gets the same id on every run, whatever the file order."""
+    columns = zip(*(df[c].astype(str).tolist() for c in ID_FIELDS), strict=True)
+    hashed = pd.Series(
+        [hashlib.sha1("\x1f".join(values).encode()).hexdigest()[:16] for values in columns],
+        index=df.index,
+        dtype=str,
     )
-    return f"{row['market']}-{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+    native = df["native_id"].fillna("").astype(str).str.strip() if "native_id" in df else hashed
+    own = native.where(native.ne(""), hashed)
+    return (df["market"] + "-" + own).astype(str)
 
 
 def normalise_handle(handle: str) -> str:

@@ -100,8 +100,9 @@ def _resolve(spec: dict[str, Any], frame: pd.DataFrame, path: Path, required: bo
         present = [c for c in spec["join"] if c in frame.columns]
         if not present:
             return _missing(spec["join"], frame, path, required and not spec.get("optional"))
-        parts = frame[present].apply(lambda row: [v.strip() for v in row if v and v.strip()], axis=1)
-        return parts.map(spec.get("sep", " > ").join)
+        sep = spec.get("sep", " > ")
+        rows = zip(*(frame[c].str.strip().tolist() for c in present), strict=True)
+        return pd.Series([sep.join(v for v in row if v) for row in rows], index=frame.index)
     if "filename" in spec:
         return pd.Series(_from_filename(spec, path), index=frame.index)
     sources = spec["from"] if isinstance(spec["from"], list) else [spec["from"]]
