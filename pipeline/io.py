@@ -17,7 +17,7 @@ from rich.console import Console
 SUPPORTED_EXTENSIONS = (".csv", ".jsonl", ".parquet")
 QUARANTINE_INFIX = ".quarantine"
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 class InputError(Exception):
