@@ -191,3 +191,9 @@ def test_csv_output_round_trips(tmp_path):
                              str(out)])
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert frame["vendor"].tolist() == ["belgvendor", "dutchie"]
+
+
+def test_pseudonymisation_covers_quarantined_rows_too(tmp_path):
+    path = write(tmp_path / "m_20240707.csv", HEADER + ROWS[0] + ROWS[0])
+    result = run([path], key="secret")
+    assert result.quarantined["vendor"].str.startswith("v_").all()

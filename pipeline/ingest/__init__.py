@@ -30,6 +30,8 @@ VENDOR_KEY_ENV = "CRYPTODRUG_VENDOR_KEY"
 # Companion tables every ingest writes next to its listings (empty where a market has none):
 # feedback rows (one per buyer review) and vendor profiles.
 SIDE_TABLES = ("feedback", "vendors")
+# Columns holding real (if pseudonymous) handles, replaced by tokens when pseudonymising.
+HANDLE_COLUMNS = {"vendor", "buyer"}
 FIRST_MARKET_YEAR = 2011  # Silk Road opened in 2011: earlier scrape dates are errors
 MAX_TITLE_CHARS = 1000
 MAX_FIELD_CHARS = 100_000
@@ -101,19 +103,26 @@ def ingest_files(
             side_tables.setdefault(name, []).append(table)
     raw = pd.concat(records, ignore_index=True) if records else pd.DataFrame()
     rejected = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame()
-    listings, bad_rows = normalise_listings(raw, market_cfg, vendor_key)
+    listings, bad_rows = normalise_listings(raw, market_cfg)
     all_quarantined = pd.concat([rejected, bad_rows], ignore_index=True)
     if "reason" not in all_quarantined.columns:
         all_quarantined["reason"] = pd.Series(dtype=str)
+    companions = {
+        name: pd.concat(side_tables[name], ignore_index=True)
+        if name in side_tables
+        else pd.DataFrame({"market": pd.Series(dtype=str)})
+        for name in SIDE_TABLES
+    }
+    if vendor_key:
+        listings, all_quarantined = (
+            pseudonymise_handles(listings, vendor_key),
+            pseudonymise_handles(all_quarantined, vendor_key),
+        )
+        companions = {k: pseudonymise_handles(v, vendor_key) for k, v in companions.items()}
     return IngestResult(
         listings=listings,
         quarantined=all_quarantined.astype({"reason": str}),
-        side_tables={
-            name: pd.concat(side_tables[name], ignore_index=True)
-            if name in side_tables
-            else pd.DataFrame({"market": pd.Series(dtype=str)})
-            for name in SIDE_TABLES
-        },
+        side_tables=companions,
         rows_in=len(raw) + len(rejected),
     )
 
@@ -132,7 +141,7 @@ def clean_text(value: object, single_line: bool = True) -> str:
 
 
 def normalise_listings(
-    raw: pd.DataFrame, market_cfg: dict[str, Any], vendor_key: str | None = None
+    raw: pd.DataFrame, market_cfg: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clean, check and deduplicate raw records; returns (listings, quarantined rows)."""
     if raw.empty:
@@ -160,8 +169,6 @@ def normalise_listings(
     duplicates["reason"] = "duplicate of listing " + duplicates["listing_id"]
     good = good[first_ids == 0]
 
-    if vendor_key:
-        good["vendor"] = good["vendor"].map(lambda h: pseudonymise_handle(h, vendor_key))
     ordered = CANONICAL_COLUMNS + [c for c in good.columns if c not in CANONICAL_COLUMNS]
     good = validate_listings(good[ordered].reset_index(drop=True))
     quarantined = pd.concat([bad, duplicates], ignore_index=True)
@@ -224,6 +231,16 @@ def pseudonymise_handle(handle: str, key: str) -> str:
         return ""
     digest = hmac.new(key.encode(), normalise_handle(handle).encode(), hashlib.sha256)
     return f"v_{digest.hexdigest()[:16]}"
+
+
+def pseudonymise_handles(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Every handle column (vendors and buyers) of a table replaced by its keyed token."""
+    table = table.copy()
+    for column in HANDLE_COLUMNS.intersection(table.columns):
+        table[column] = table[column].fillna("").astype(str).map(
+            lambda h: pseudonymise_handle(h, key)
+        )
+    return table
 
 
 def vendor_key_from_env() -> str:

@@ -1,14 +1,373 @@
-"""The HTML adapter for saved market pages (being built)."""
+"""The HTML adapter: saved market pages, parsed by configuration.
+
+A market's YAML lists its `page_types` in order. The first whose `match` rules all hold
+decides how a file is read; its `parser` (a name in `PAGE_PARSERS`) says what the page must
+yield: `listing` (one listing), `search` (many listings), `vendor` (a vendor profile, with
+its listings and ratings when shown), `feedback` (buyer ratings) or `skip` (login, captcha,
+404, PGP ... pages: one quarantined row with the type's `reason`). Selectors live in the
+YAML, so a team adds a market, or follows a redesign, by configuration:
+
+    page_types:
+      - name: listing
+        match: {css: "div.viewProduct", title: "(?i)listing", path: "listings/*"}
+        listing:                       # block of fields, evaluated on the whole page
+          title: "div.viewProduct > div.title"          # CSS: text of the first match
+          price_raw: {label: "Price"}                    # value after the label "Price"
+          native_id: {css: "input[name=offer]", attr: value}
+          category_raw: {tree: "div.category", depth: "depth(\\d+)", selected: selected}
+        feedback: {rows: "table.ratingTable tr", fields: {...}}   # optional blocks
+      - name: search
+        items: {rows: "div.shopItem", fields: {...}, page: {category_raw: ...}}
+
+Field specs: a CSS string, or a mapping with `css` (`all: true` joins every match with
+`sep`), `label` (text after a label element matching `label_css` up to the next label),
+`tree`, `count`, `value`; then `attr`, `own_text`, `pattern` (first group), `map`,
+`date_format` (strptime, output ISO), `age` (relative ages like `3d 4h` counted back from
+the scrape date) and `default`. Page-wide fields (`scraped_at`) come from the market's
+`page_fields`; the YAML's `scraped_at` default covers pages that do not show a date.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.ingest import ADAPTERS, AdapterResult
-from pipeline.io import InputError
+import pandas as pd
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from pipeline.ingest import ADAPTERS, AdapterResult, clean_text
+from pipeline.ingest.tabular import decode
+from pipeline.registry import Registry
+
+MULTILINE_FIELDS = {"description", "text"}
+AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass
+class Page:
+    """What a parser makes of one page; `problem` set means the page yields nothing."""
+
+    listings: list[dict[str, str]] = field(default_factory=list)
+    feedback: list[dict[str, str]] = field(default_factory=list)
+    vendors: list[dict[str, str]] = field(default_factory=list)
+    problem: str | None = None
+
+
+@dataclass
+class PageContext:
+    tree: LexborHTMLParser
+    page_cfg: dict[str, Any]
+    market_cfg: dict[str, Any]
+    scraped_at: str
+    truncated: bool
+
+    @property
+    def label_css(self) -> str:
+        return self.page_cfg.get("label_css", self.market_cfg.get("label_css", "label"))
+
+
+PageParser = Callable[[PageContext], Page]
+PAGE_PARSERS: Registry[PageParser] = Registry("HTML page parser")
 
 
 @ADAPTERS.register("html")
 def read_html_page(path: Path, cfg: dict[str, Any]) -> AdapterResult:
-    raise InputError(f"{path}: the HTML adapter is not built yet")
+    """One saved page into listing records, feedback and vendor rows, or one quarantined row."""
+    text = decode(path, cfg.get("encoding", "utf-8"))
+    if not text.strip():
+        return _quarantine(path, cfg, "", "empty file")
+    tree = LexborHTMLParser(text)
+    page_cfg = detect_page_type(tree, path, cfg)
+    if page_cfg is None:
+        reason = "unknown page type: no page_types rule of the market matches"
+        return _quarantine(path, cfg, "", reason)
+    ctx = PageContext(
+        tree=tree,
+        page_cfg=page_cfg,
+        market_cfg=cfg,
+        scraped_at=_page_scrape_date(tree, cfg),
+        truncated="</html>" not in text[-2000:].lower(),
+    )
+    page = PAGE_PARSERS.get(page_cfg.get("parser", page_cfg["name"]))(ctx)
+    if page.problem:
+        return _quarantine(path, cfg, page_cfg["name"], page.problem)
+    common = {"market": cfg["name"], "scraped_at": ctx.scraped_at, "source_file": _rel(path),
+              "page_type": page_cfg["name"]}
+    listings = [{**common, **row, "source_row": i} for i, row in enumerate(page.listings)]
+    side = {
+        name: pd.DataFrame([{**common, **row, "source_row": i} for i, row in enumerate(rows)])
+        for name, rows in (("feedback", page.feedback), ("vendors", page.vendors))
+        if rows
+    }
+    return AdapterResult(records=pd.DataFrame(listings), side_tables=side)
+
+
+def detect_page_type(
+    tree: LexborHTMLParser, path: Path, cfg: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The first configured page type whose `match` rules all hold, or None."""
+    title_node = tree.css_first("title")
+    title = clean_text(title_node.text()) if title_node else ""
+    for page_cfg in cfg.get("page_types", []):
+        rules = page_cfg.get("match", {})
+        if "path" in rules and not _path_matches(path, rules["path"]):
+            continue
+        if "title" in rules and not re.search(rules["title"], title):
+            continue
+        if "css" in rules and not _css_matches(tree, rules["css"], rules.get("text")):
+            continue
+        if "not_css" in rules and tree.css_first(rules["not_css"]) is not None:
+            continue
+        return page_cfg
+    return None
+
+
+def _path_matches(path: Path, patterns: str | list[str]) -> bool:
+    patterns = [patterns] if isinstance(patterns, str) else patterns
+    posix = path.as_posix()
+    return any(fnmatch.fnmatch(posix, f"*{p}") or fnmatch.fnmatch(path.name, p) for p in patterns)
+
+
+def _css_matches(tree: LexborHTMLParser, selector: str, text_pattern: str | None) -> bool:
+    nodes = tree.css(selector)
+    if text_pattern is None:
+        return bool(nodes)
+    return any(re.search(text_pattern, clean_text(n.text())) for n in nodes)
+
+
+# --- page parsers -----------------------------------------------------------------------
+
+
+@PAGE_PARSERS.register("skip")
+def parse_skip(ctx: PageContext) -> Page:
+    """Pages that are no market data at all (login, captcha, 404, PGP key, terms)."""
+    return Page(problem=ctx.page_cfg.get("reason", f"{ctx.page_cfg['name']} page, not a listing"))
+
+
+@PAGE_PARSERS.register("listing")
+def parse_listing(ctx: PageContext) -> Page:
+    """A listing's own page: one listing, plus the ratings shown under it."""
+    page = _common_blocks(ctx)
+    record = extract_fields(ctx.tree.root, ctx.page_cfg["listing"], ctx)
+    if record.get("title"):
+        page.listings.append(record)
+    else:
+        page.problem = _empty_reason(ctx, "listing page without a title")
+    return page
+
+
+@PAGE_PARSERS.register("search")
+def parse_search(ctx: PageContext) -> Page:
+    """A search or category result page: one listing per result row."""
+    page = _common_blocks(ctx)
+    if not page.listings:
+        page.problem = _empty_reason(ctx, "result page without listings")
+    return page
+
+
+@PAGE_PARSERS.register("vendor")
+def parse_vendor(ctx: PageContext) -> Page:
+    """A vendor profile: one vendors row, plus the listings and ratings it shows."""
+    page = _common_blocks(ctx)
+    vendor = extract_fields(ctx.tree.root, ctx.page_cfg["vendor"], ctx)
+    if not vendor.get("vendor"):
+        page.problem = _empty_reason(ctx, "vendor page without a vendor name")
+        return page
+    page.vendors.append(vendor)
+    for row in page.listings + page.feedback:
+        row.setdefault("vendor", vendor["vendor"])
+        row["vendor"] = row["vendor"] or vendor["vendor"]
+    return page
+
+
+@PAGE_PARSERS.register("feedback")
+def parse_feedback(ctx: PageContext) -> Page:
+    """A page of buyer ratings (of a vendor or a listing)."""
+    page = parse_vendor(ctx) if "vendor" in ctx.page_cfg else _common_blocks(ctx)
+    if not page.problem and not page.feedback:
+        page.problem = _empty_reason(ctx, "feedback page without ratings")
+    return page
+
+
+def _common_blocks(ctx: PageContext) -> Page:
+    """Repeated blocks any page type may configure: result rows and rating rows."""
+    page = Page()
+    if "items" in ctx.page_cfg:
+        page.listings = extract_rows(ctx, ctx.page_cfg["items"], require="title")
+    if "feedback" in ctx.page_cfg:
+        page.feedback = extract_rows(ctx, ctx.page_cfg["feedback"])
+    return page
+
+
+def _empty_reason(ctx: PageContext, what: str) -> str:
+    if ctx.truncated:
+        return f"truncated page (no closing </html>): {what}"
+    return what
+
+
+def extract_rows(
+    ctx: PageContext, block: dict[str, Any], require: str | None = None
+) -> list[dict[str, str]]:
+    """One record per node matching `rows`; `page` fields (same for every row) are added.
+    With `require`, rows lacking that field (table headers, cut-off rows) are left out."""
+    page_values = extract_fields(ctx.tree.root, block.get("page", {}), ctx)
+    rows = []
+    for node in ctx.tree.css(block["rows"]):
+        record = extract_fields(node, block["fields"], ctx)
+        if require and not record.get(require):
+            continue
+        if not require and not any(record.values()):
+            continue
+        rows.append({**page_values, **record})
+    return rows
+
+
+# --- fields -----------------------------------------------------------------------------
+
+
+def extract_fields(node: LexborNode, specs: dict[str, Any], ctx: PageContext) -> dict[str, str]:
+    return {name: extract_field(node, spec, ctx, name) for name, spec in specs.items()}
+
+
+def extract_field(node: LexborNode, spec: Any, ctx: PageContext, name: str = "") -> str:
+    """The value one field spec (see the module docstring) picks out of `node`."""
+    if isinstance(spec, str):
+        spec = {"css": spec}
+    multiline = name in MULTILINE_FIELDS or spec.get("multiline", False)
+    value = _raw_value(node, spec, ctx, multiline)
+    value = clean_text(value, single_line=not multiline)
+    if value and "pattern" in spec:
+        match = re.search(spec["pattern"], value, flags=re.DOTALL)
+        value = (match.group(1) if match and match.groups() else match.group(0) if match else "")
+        value = value.strip()
+    if value and "map" in spec:
+        value = str(spec["map"].get(value, value))
+    if value and "date_format" in spec:
+        value = _iso_date(value, spec["date_format"])
+    if value and spec.get("age"):
+        value = _date_from_age(value, ctx.scraped_at)
+    return value or str(spec.get("default", ""))
+
+
+def _raw_value(node: LexborNode, spec: dict[str, Any], ctx: PageContext, multiline: bool) -> str:
+    if "value" in spec:
+        return str(spec["value"])
+    if "label" in spec:
+        return labelled_value(node, spec["label"], spec.get("label_css", ctx.label_css))
+    if "tree" in spec:
+        return tree_path(ctx.tree.root, spec)
+    if "count" in spec:
+        return str(len(node.css(spec["count"])))
+    targets = node.css(spec["css"]) if "css" in spec else [node]
+    if not spec.get("all"):
+        targets = targets[:1]
+    parts = [_node_value(t, spec, multiline) for t in targets]
+    return spec.get("sep", " > ").join(p for p in parts if p.strip())
+
+
+def _node_value(node: LexborNode, spec: dict[str, Any], multiline: bool) -> str:
+    if "attr" in spec:
+        return node.attributes.get(spec["attr"]) or ""
+    if spec.get("own_text"):
+        return node.text(deep=False)
+    return node.text(separator="\n" if multiline else " ")
+
+
+def labelled_value(node: LexborNode, label: str, label_css: str) -> str:
+    """Text after the label element whose text matches `label` (a regex, case-insensitive,
+    trailing colon optional), up to the next label. Climbs to the label's parents while
+    nothing follows it, which covers `<label>X</label><span>v</span>`,
+    `<td><b>X</b></td><td>v</td>` and `<small><label>X</label> v</small>` alike."""
+    wanted = re.compile(rf"^\s*(?:{label})\s*:?\s*$", re.IGNORECASE)
+    for candidate in node.css(label_css):
+        if not wanted.match(candidate.text()):
+            continue
+        current: LexborNode | None = candidate
+        for _ in range(3):
+            if current is None:
+                break
+            text = _text_until_next_label(current, label_css)
+            if text.strip():
+                return text
+            current = current.parent
+    return ""
+
+
+def _text_until_next_label(node: LexborNode, label_css: str) -> str:
+    parts: list[str] = []
+    sibling = node.next
+    while sibling is not None:
+        if sibling.tag == "-text":
+            parts.append(sibling.text_content or "")
+        elif sibling.tag == "br":
+            if "".join(parts).strip():
+                break
+        elif sibling.css_matches(label_css) or sibling.css_first(label_css) is not None:
+            break
+        elif sibling.tag not in ("script", "style", "-comment"):
+            parts.append(sibling.text(separator=" "))
+        sibling = sibling.next
+    return " ".join(parts)
+
+
+def tree_path(root: LexborNode, spec: dict[str, Any]) -> str:
+    """The path to the selected entry of a category tree drawn as a flat list whose items
+    carry their depth in a class (`depth0`, `depth1`, ...), joined with `sep`."""
+    depth_re = re.compile(spec.get("depth", r"depth(\d+)"))
+    selected = spec.get("selected", "selected")
+    stack: list[str] = []
+    for item in root.css(spec["tree"]):
+        classes = (item.attributes.get("class") or "").split()
+        depth_match = next((depth_re.fullmatch(c) for c in classes if depth_re.fullmatch(c)), None)
+        if depth_match is None:
+            continue
+        depth = int(depth_match.group(1))
+        label_node = item.css_first(spec["text"]) if "text" in spec else item
+        label = clean_text(label_node.text(deep=False) if label_node else "")
+        stack = stack[:depth] + [label]
+        if selected in classes:
+            return spec.get("sep", " > ").join(stack)
+    return ""
+
+
+def _page_scrape_date(tree: LexborHTMLParser, cfg: dict[str, Any]) -> str:
+    """The capture date the page shows (a server clock, a 'today' marker), else the
+    market's documented default."""
+    spec = cfg.get("page_fields", {}).get("scraped_at")
+    ctx = PageContext(tree=tree, page_cfg={}, market_cfg=cfg, scraped_at="", truncated=False)
+    shown = extract_field(tree.root, spec, ctx) if spec else ""
+    return shown or str(cfg.get("scraped_at", ""))
+
+
+def _iso_date(value: str, fmt: str) -> str:
+    try:
+        return datetime.strptime(value, fmt).date().isoformat()
+    except ValueError:
+        return value
+
+
+def _date_from_age(value: str, scraped_at: str) -> str:
+    """`3d 4h` before the scrape date; the value unchanged when it is not an age."""
+    parts = re.findall(r"(\d+)\s*([mhdw])\b", value)
+    if not parts or not scraped_at:
+        return value
+    delta = timedelta()
+    for amount, unit in parts:
+        delta += timedelta(**{AGE_UNITS[unit]: int(amount)})
+    return (date.fromisoformat(scraped_at) - delta).isoformat()
+
+
+def _rel(path: Path) -> str:
+    """The file with its folder (`listings/listing_0`), not the machine's absolute path."""
+    return "/".join(path.parts[-2:])
+
+
+def _quarantine(path: Path, cfg: dict[str, Any], page_type: str, reason: str) -> AdapterResult:
+    row = {"market": cfg["name"], "source_file": _rel(path), "page_type": page_type,
+           "reason": reason}
+    return AdapterResult(records=pd.DataFrame(), quarantined=pd.DataFrame([row]))
