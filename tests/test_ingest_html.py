@@ -31,31 +31,36 @@ def ingested(public_data: Path) -> dict[str, object]:
     return results
 
 
-# file, title, vendor, price, currency, ships from, ships to, category path, has description
+# Expected values read off the pages by hand (the raw markup, not the parser's output) on
+# 2026-11-28: title, vendor, price and currency, ships from, ships to, category path and
+# whether a description is shown (and how it starts), for every Dream (6) and Empire (15)
+# listing page, and for the search-result rows in SEARCH_ROWS below.
+# file, title, vendor, price, currency, ships from, ships to, category path, description's
+# first 20 characters (whitespace collapsed)
 DREAM_LISTINGS = [
-    ("listing_0.html", "e601576bdf", "6cb0db6dd3", "$50.96", "USD", "United States", "United States, Worldwide", "2b073d5fae", True),  # noqa: E501
-    ("listing_1.html", "cd03065dcb", "534e992dd7", "฿0.000787 (€7.28)", "BTC", "Worldwide", "Worldwide, Worldwide", "dde3d85872", True),  # noqa: E501
-    ("listing_2.html", "74e32d1371", "ed9496842b", "฿0.000272 ($3.1096000000000004)", "BTC", "Worldwide", "Worldwide, Worldwide", "0b5f6ad234", True),  # noqa: E501
-    ("listing_3.html", "40ddcf2aec", "acb9b3ac50", "฿0.00271", "BTC", "China", "Worldwide", "60a414d106", True),  # noqa: E501
-    ("listing_4.html", "e86488b7d5", "00f57e704e", "฿0.00387 ($41.6)", "BTC", "CHINA", "Worldwide, Worldwide", "8b488a91d2", True),  # noqa: E501
-    ("listing_5.html", "b74d9eec74", "f1a391609e", "฿0.01408 (€124.80000000000001)", "BTC", "Germany", "Europe", "f62c101402", True),  # noqa: E501
+    ("listing_0.html", "e601576bdf", "6cb0db6dd3", "$50.96", "USD", "United States", "United States, Worldwide", "2b073d5fae", "64f91df5ce"),  # noqa: E501
+    ("listing_1.html", "cd03065dcb", "534e992dd7", "฿0.000787 (€7.28)", "BTC", "Worldwide", "Worldwide, Worldwide", "dde3d85872", "c3ece7237b"),  # noqa: E501
+    ("listing_2.html", "74e32d1371", "ed9496842b", "฿0.000272 ($3.1096000000000004)", "BTC", "Worldwide", "Worldwide, Worldwide", "0b5f6ad234", "c31d4b605e"),  # noqa: E501
+    ("listing_3.html", "40ddcf2aec", "acb9b3ac50", "฿0.00271", "BTC", "China", "Worldwide", "60a414d106", "606ba19bd0"),  # noqa: E501
+    ("listing_4.html", "e86488b7d5", "00f57e704e", "฿0.00387 ($41.6)", "BTC", "CHINA", "Worldwide, Worldwide", "8b488a91d2", "12dba318b5"),  # noqa: E501
+    ("listing_5.html", "b74d9eec74", "f1a391609e", "฿0.01408 (€124.80000000000001)", "BTC", "Germany", "Europe", "f62c101402", "01628715d7"),  # noqa: E501
 ]
 EMPIRE_LISTINGS = [
-    ("saved_empire_listing_0", "19530e77e2", "d2ac611c1b", "USD 2.00", "USD", "World Wide", "World Wide", "c14f751d81", True),  # noqa: E501
-    ("saved_empire_listing_1", "c723e20239", "b1a6faa818", "USD 54.00", "USD", "Latvia", "World Wide", "f447f74d65", True),  # noqa: E501
-    ("saved_empire_listing_10", "04206e1348", "6de638a5ff", "USD 8.26", "USD", "Netherlands", "World Wide, United States, Asia, Africa, Antarctica(c)", "e6cb8d5e9b", True),  # noqa: E501
-    ("saved_empire_listing_11", "4c5266ce24", "679a7cbef5", "USD 15.36", "USD", "United Kingdom", "World Wide, United States, Asia, Africa, Antarctica(c)", "800958315d", True),  # noqa: E501
-    ("saved_empire_listing_12", "dcf394bb22", "5d1a21f9ba", "EUR 108.00", "EUR", "Germany", "Europe, Germany, Netherlands", "488df07a0f", True),  # noqa: E501
-    ("saved_empire_listing_13", "707481e223", "a7615cbb7b", "USD 200.00", "USD", "United States", "United States", "800958315d", True),  # noqa: E501
-    ("saved_empire_listing_14", "59430ac0a2", "2341eee1a6", "USD 1,106.71", "USD", "World Wide", "World Wide", "5459fc4816", True),  # noqa: E501
-    ("saved_empire_listing_2", "9673a4c180", "d00d2f2be8", "USD 9,478.97", "USD", "United Kingdom", "World Wide", "9e837dc267", True),  # noqa: E501
-    ("saved_empire_listing_3", "f16d259c3a", "1db32c688a", "USD 1.50", "USD", "United States", "United States", "5398e90353", True),  # noqa: E501
-    ("saved_empire_listing_4", "2b7a5a9f45", "1db32c688a", "USD 3,750.00", "USD", "United States", "United States", "5398e90353", True),  # noqa: E501
-    ("saved_empire_listing_5", "8b67a7bf0b", "820cca698a", "USD 150.00", "USD", "United States", "United States", "5398e90353", True),  # noqa: E501
-    ("saved_empire_listing_6", "1fafc2fb8f", "83e4390e80", "USD 4.00", "USD", "World Wide", "World Wide", "b79eda057c", True),  # noqa: E501
-    ("saved_empire_listing_7", "572dcc4f90", "31ff50f962", "USD 3.00", "USD", "World Wide", "World Wide", "5459fc4816", True),  # noqa: E501
-    ("saved_empire_listing_8", "2abcce499e", "31ff50f962", "USD 8.00", "USD", "World Wide", "World Wide", "5459fc4816", True),  # noqa: E501
-    ("saved_empire_listing_9", "840eeb2cf9", "1d092ce51a", "USD 1,399.18", "USD", "Germany", "Austria, Belgium, Finland, France, Germany", "800958315d", True),  # noqa: E501
+    ("saved_empire_listing_0", "19530e77e2", "d2ac611c1b", "USD 2.00", "USD", "World Wide", "World Wide", "c14f751d81", "ef056cb310"),  # noqa: E501
+    ("saved_empire_listing_1", "c723e20239", "b1a6faa818", "USD 54.00", "USD", "Latvia", "World Wide", "f447f74d65", "9d068a9ded"),  # noqa: E501
+    ("saved_empire_listing_10", "04206e1348", "6de638a5ff", "USD 8.26", "USD", "Netherlands", "World Wide, United States, Asia, Africa, Antarctica(c)", "e6cb8d5e9b", "daeb2072d7"),  # noqa: E501
+    ("saved_empire_listing_11", "4c5266ce24", "679a7cbef5", "USD 15.36", "USD", "United Kingdom", "World Wide, United States, Asia, Africa, Antarctica(c)", "800958315d", "a2289293d9"),  # noqa: E501
+    ("saved_empire_listing_12", "dcf394bb22", "5d1a21f9ba", "EUR 108.00", "EUR", "Germany", "Europe, Germany, Netherlands", "488df07a0f", "c96bb9c1af"),  # noqa: E501
+    ("saved_empire_listing_13", "707481e223", "a7615cbb7b", "USD 200.00", "USD", "United States", "United States", "800958315d", "3aef0b556f"),  # noqa: E501
+    ("saved_empire_listing_14", "59430ac0a2", "2341eee1a6", "USD 1,106.71", "USD", "World Wide", "World Wide", "5459fc4816", "d0333cb215"),  # noqa: E501
+    ("saved_empire_listing_2", "9673a4c180", "d00d2f2be8", "USD 9,478.97", "USD", "United Kingdom", "World Wide", "9e837dc267", "4c83bbe996"),  # noqa: E501
+    ("saved_empire_listing_3", "f16d259c3a", "1db32c688a", "USD 1.50", "USD", "United States", "United States", "5398e90353", "0dda192742"),  # noqa: E501
+    ("saved_empire_listing_4", "2b7a5a9f45", "1db32c688a", "USD 3,750.00", "USD", "United States", "United States", "5398e90353", "0dda192742"),  # noqa: E501
+    ("saved_empire_listing_5", "8b67a7bf0b", "820cca698a", "USD 150.00", "USD", "United States", "United States", "5398e90353", "27bacb6bca"),  # noqa: E501
+    ("saved_empire_listing_6", "1fafc2fb8f", "83e4390e80", "USD 4.00", "USD", "World Wide", "World Wide", "b79eda057c", "c4f12f3b5f"),  # noqa: E501
+    ("saved_empire_listing_7", "572dcc4f90", "31ff50f962", "USD 3.00", "USD", "World Wide", "World Wide", "5459fc4816", "4671d5bda7"),  # noqa: E501
+    ("saved_empire_listing_8", "2abcce499e", "31ff50f962", "USD 8.00", "USD", "World Wide", "World Wide", "5459fc4816", "0cbc1e279e"),  # noqa: E501
+    ("saved_empire_listing_9", "840eeb2cf9", "1d092ce51a", "USD 1,399.18", "USD", "Germany", "Austria, Belgium, Finland, France, Germany", "800958315d", "ea6f8d8c1f"),  # noqa: E501
 ]
 
 
@@ -68,15 +73,61 @@ def test_every_listing_page_yields_its_fields(ingested, market, expected):
     pages = listings[listings["page_type"] == "listing"]
     pages = pages.set_index(pages["source_file"].str.split("/").str[-1])
     assert sorted(pages.index) == sorted(row[0] for row in expected)
-    for name, title, vendor, price, currency, ships_from, ships_to, category, desc in expected:
+    for name, title, vendor, price, currency, ships_from, ships_to, category, start in expected:
         row = pages.loc[name]
         assert short_hash(row["title"]) == title, name
         assert short_hash(row["vendor"]) == vendor, name
         assert (row["price_raw"], row["currency_raw"]) == (price, currency), name
         assert (row["ships_from_raw"], row["ships_to_raw"]) == (ships_from, ships_to), name
         assert short_hash(row["category_raw"]) == category, name
-        assert bool(row["description"]) == desc, name
+        assert short_hash(" ".join(row["description"].split())[:20]) == start, name
         assert row["native_id"], name
+
+
+# search-result rows, read off the pages by hand (see above): market, file, row on the page,
+# title, vendor, price, currency, ships from, ships to (Empire rows show neither), category
+# path (Empire rows show "Stimulants / Cocaine"; the row's link carries the category id,
+# whose full path the page's sidebar menu gives, as on the listing pages)
+SEARCH_ROWS = [
+    ("dream", "search_result_0.html", 0, "819d0de091", "4531145311", "฿0.000523", "BTC", "WW", "WW", "c98e6329e5"),  # noqa: E501
+    ("dream", "search_result_0.html", 2, "53c28a0302", "3ad74f05d4", "฿0.00076", "BTC", "DE", "WW", "c98e6329e5"),  # noqa: E501
+    ("dream", "search_result_0.html", 11, "6405924750", "31ff50f962", "฿0.000131", "BTC", "CN", "WW", "c98e6329e5"),  # noqa: E501
+    ("dream", "search_result_0.html", 14, "22f6f7cbd5", "6dd0fe8001", "฿0.001573", "BTC", "GB", "WW, EU", "c98e6329e5"),  # noqa: E501
+    ("dream", "search_result_0.html", 17, "78b24d15d9", "2377bb1e28", "฿0.000457", "BTC", "BE", "WW", "c98e6329e5"),  # noqa: E501
+    ("dream", "search_result_0.html", 31, "52ffd94b48", "d35c6dc284", "฿0.01048", "BTC", "WW", "WW", "c98e6329e5"),  # noqa: E501
+    ("empire", "saved_empire_search_result_0", 0, "5b8a728572", "27575ebdfd", "USD 75.00", "USD", "", "", "9e837dc267"),  # noqa: E501
+    ("empire", "saved_empire_search_result_0", 1, "ff12b59f04", "389fdf07d9", "USD 47.50", "USD", "", "", "d966d7f57f"),  # noqa: E501
+    ("empire", "saved_empire_search_result_0", 4, "fee27ce80d", "d492719f06", "USD 100.00", "USD", "", "", "9e837dc267"),  # noqa: E501
+    ("empire", "saved_empire_search_result_0", 9, "12f2fe5506", "128125febd", "USD 100.00", "USD", "", "", "4281946742"),  # noqa: E501
+    ("empire", "saved_empire_search_result_0", 14, "e2727464a7", "92ac2223a6", "USD 33.47", "USD", "", "", "e6cb8d5e9b"),  # noqa: E501
+    ("empire", "saved_empire_search_result_1", 0, "88f55bba61", "4059bba350", "EUR 6.36", "EUR", "", "", "e24fe4f615"),  # noqa: E501
+    ("empire", "saved_empire_search_result_1", 1, "d531053e69", "fc15ec41ad", "EUR 0.90", "EUR", "", "", "f1a413963e"),  # noqa: E501
+    ("empire", "saved_empire_search_result_1", 4, "d3b11136e8", "dec4799392", "EUR 4,498.75", "EUR", "", "", "e24fe4f615"),  # noqa: E501
+    ("empire", "saved_empire_search_result_1", 7, "bd3e929070", "ee53046508", "EUR 45.44", "EUR", "", "", "e24fe4f615"),  # noqa: E501
+    ("empire", "saved_empire_search_result_1", 9, "4fb665852b", "8015903d17", "EUR 235.39", "EUR", "", "", "e24fe4f615"),  # noqa: E501
+    ("empire", "saved_empire_search_result_2", 0, "9afa2f7582", "d96bf240cb", "USD 5.41", "USD", "", "", "dc8960c105"),  # noqa: E501
+    ("empire", "saved_empire_search_result_2", 2, "bfcd39673c", "bcfd1c1669", "USD 0.01", "USD", "", "", "f5ed5f414e"),  # noqa: E501
+    ("empire", "saved_empire_search_result_2", 6, "4bc2934ffe", "80c0630ac6", "USD 32.48", "USD", "", "", "9593ed9c42"),  # noqa: E501
+    ("empire", "saved_empire_search_result_2", 8, "8f051530f1", "0b8ca1ca38", "USD 100.00", "USD", "", "", "68f389986c"),  # noqa: E501
+    ("empire", "saved_empire_search_result_2", 14, "1ad6510c7e", "59a4780d86", "USD 0.01", "USD", "", "", "9e837dc267"),  # noqa: E501
+]
+
+
+@pytest.mark.public_data
+def test_search_rows_yield_their_fields(ingested):
+    for market, name, row_no, title, vendor, price, currency, ships_from, ships_to, category in (
+        SEARCH_ROWS
+    ):
+        listings = ingested[market][1].listings
+        rows = listings[listings["source_file"].str.endswith("/" + name)
+                        & (listings["source_row"] == row_no)]
+        assert len(rows) == 1, (name, row_no)
+        row = rows.fillna("").iloc[0]
+        where = (name, row_no)
+        assert (short_hash(row["title"]), short_hash(row["vendor"])) == (title, vendor), where
+        assert (row["price_raw"], row["currency_raw"]) == (price, currency), where
+        assert (row["ships_from_raw"], row["ships_to_raw"]) == (ships_from, ships_to), where
+        assert short_hash(row["category_raw"]) == category, where
 
 
 # market: files, listings out, quarantined, feedback rows, vendor rows
@@ -206,6 +257,21 @@ def test_labelled_values_across_layouts(tmp_path):
     result = read_html_page(write_page(tmp_path, "l", html), load_market_config("empire"))
     record = result.records.iloc[0]
     assert (record["ships_from_raw"], record["ships_to_raw"]) == ("Netherlands", "Europe")
+
+
+def test_row_category_id_resolves_through_the_menu(tmp_path):
+    menu = (
+        '<nav class="Category"><ul class="mainmenu"><li><a href="/categories/2/0"> Drugs'
+        '<span>9</span></a><ul class="submenu"><li><a href="/categories/19/0"> Benzos</a>'
+        '<ul><li><a href="/categories/69/0"> Pills</a></li></ul></li></ul></li></ul></nav>'
+    )
+    row = ('<div class="col-1search"><div class="head"><a href="/product/5/{cat}/9">Offer</a>'
+           '<p class="padp">Item # 5 - Benzos / Pills - <a href="/u/x">x</a> (3)</p></div>'
+           '<div class="col-1right"><p class="bold padp">USD <a>4.00</a></p></div></div>')
+    html = PAGE_HEAD + menu + row.format(cat=69) + row.format(cat=70) + "</body></html>"
+    result = read_html_page(write_page(tmp_path, "s", html), load_market_config("empire"))
+    # id 69 is in the menu: its full path; id 70 is not: the row's own text
+    assert list(result.records["category_raw"]) == ["Drugs > Benzos > Pills", "Benzos / Pills"]
 
 
 def test_wallstreet_template_is_valid_config():

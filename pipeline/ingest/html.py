@@ -21,10 +21,12 @@ YAML, so a team adds a market, or follows a redesign, by configuration:
 
 Field specs: a CSS string, or a mapping with `css` (`all: true` joins every match with
 `sep`), `label` (text after a label element matching `label_css` up to the next label),
-`tree`, `count`, `value`; then `attr`, `own_text`, `pattern` (first group), `map`,
-`date_format` (strptime, output ISO), `age` (relative ages like `3d 4h` counted back from
-the scrape date) and `default`. Page-wide fields (`scraped_at`) come from the market's
-`page_fields`; the YAML's `scraped_at` default covers pages that do not show a date.
+`tree`, `count`, `value`; then `attr`, `own_text`, `pattern` (first group), `menu` (the
+value is a category id: its path in the page's nested category menu), `map`, `date_format`
+(strptime, output ISO), `age` (relative ages like `3d 4h` counted back from the scrape
+date), then `fallback` (another spec, used when all this gave nothing) and `default`.
+Page-wide fields (`scraped_at`) come from the market's `page_fields`; the YAML's
+`scraped_at` default covers pages that do not show a date.
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ def _common_blocks(ctx: PageContext) -> Page:
     """Repeated blocks any page type may configure: result rows and rating rows."""
     page = Page()
     if "items" in ctx.page_cfg:
-        page.listings = extract_rows(ctx, ctx.page_cfg["items"], require="title")
+        page.listings = extract_rows(ctx, ctx.page_cfg["items"])
     if "feedback" in ctx.page_cfg:
         page.feedback = extract_rows(ctx, ctx.page_cfg["feedback"])
     return page
@@ -210,20 +212,16 @@ def _empty_reason(ctx: PageContext, what: str) -> str:
     return what
 
 
-def extract_rows(
-    ctx: PageContext, block: dict[str, Any], require: str | None = None
-) -> list[dict[str, str]]:
+def extract_rows(ctx: PageContext, block: dict[str, Any]) -> list[dict[str, str]]:
     """One record per node matching `rows`; `page` fields (same for every row) are added.
-    With `require`, rows lacking that field (table headers, cut-off rows) are left out."""
+    Rows with no value at all (layout rows) are left out; a cut-off row without a title
+    is kept, so that ingest quarantines it with a reason rather than losing it silently."""
     page_values = extract_fields(ctx.tree.root, block.get("page", {}), ctx)
     rows = []
     for node in ctx.tree.css(block["rows"]):
         record = extract_fields(node, block["fields"], ctx)
-        if require and not record.get(require):
-            continue
-        if not require and not any(record.values()):
-            continue
-        rows.append({**page_values, **record})
+        if any(record.values()):
+            rows.append({**page_values, **record})
     return rows
 
 
@@ -245,12 +243,16 @@ def extract_field(node: LexborNode, spec: Any, ctx: PageContext, name: str = "")
         match = re.search(spec["pattern"], value, flags=re.DOTALL)
         value = (match.group(1) if match and match.groups() else match.group(0) if match else "")
         value = value.strip()
+    if value and "menu" in spec:
+        value = menu_paths(ctx.tree.root, spec["menu"]).get(value, "")
     if value and "map" in spec:
         value = str(spec["map"].get(value, value))
     if value and "date_format" in spec:
         value = _iso_date(value, spec["date_format"])
     if value and spec.get("age"):
         value = _date_from_age(value, ctx.scraped_at)
+    if not value and "fallback" in spec:
+        value = extract_field(node, spec["fallback"], ctx, name)
     return value or str(spec.get("default", ""))
 
 
@@ -333,6 +335,29 @@ def tree_path(root: LexborNode, spec: dict[str, Any]) -> str:
         if selected in classes:
             return spec.get("sep", " > ").join(stack)
     return ""
+
+
+def menu_paths(root: LexborNode, menu: dict[str, Any]) -> dict[str, str]:
+    """Every entry of a category menu drawn as nested lists (`<li><a href=".../12/">Name</a>
+    <ul>...</ul></li>`), keyed by the id its link carries (`key`, a regex), with its path
+    from the top entry. Lets a result row that names only its category id, or a partial
+    path, carry the same full path as the listing's own page."""
+    top = root.css_first(menu["css"])
+    key_re = re.compile(menu["key"])
+    paths: dict[str, str] = {}
+    for link in top.css("a") if top is not None else []:
+        match = key_re.search(link.attributes.get("href") or "")
+        if match is None:
+            continue
+        labels = []
+        item = link.parent
+        while item is not None and not item.css_matches(menu["css"]):
+            entry = next((child for child in item.iter() if child.tag == "a"), None)
+            if item.tag == "li" and entry is not None:
+                labels.append(clean_text(entry.text(deep=False)))
+            item = item.parent
+        paths.setdefault(match.group(1), menu.get("sep", " > ").join(reversed(labels)))
+    return paths
 
 
 def _page_scrape_date(tree: LexborHTMLParser, cfg: dict[str, Any]) -> str:
