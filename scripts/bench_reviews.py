@@ -1,0 +1,74 @@
+"""Throughput of the default review-sentiment and harm-reduction models (target: >= 1,000
+texts/s on 2 cores). Uses models/sentiment and models/harm_reduction (`dvc repro`), or
+trains both on the bundled sample when they are absent.
+
+    python scripts/bench_reviews.py [--n 5000] [--sentiment-model DIR] [--hr-model DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import forums as F
+from pipeline import reviews as R
+from pipeline.config import PROJECT_ROOT, load_params, public_data_root
+
+
+def texts(n: int) -> list[str]:
+    """Real review and post texts when the public data is there, else the sample."""
+    root = public_data_root()
+    if root is not None:
+        reviews = pd.read_csv(
+            root / "reviews/trust-in-illicit-markets/darknet_sales_reviews_shared.csv"
+        )
+        pool = reviews["review_text"].fillna("").astype(str).tolist()
+        pool += F.load_reddit_drugs_ner(root / "forums/reddit-drugs-ner/drugs_training.jsonl")[
+            "text"
+        ].tolist()
+    else:
+        pool = pd.read_csv(PROJECT_ROOT / "data/sample/reviews.csv")["text"].tolist()
+    return (pool * (n // len(pool) + 1))[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--sentiment-model", type=Path, default=PROJECT_ROOT / "models/sentiment")
+    parser.add_argument("--hr-model", type=Path, default=PROJECT_ROOT / "models/harm_reduction")
+    args = parser.parse_args()
+    params = load_params()
+    sample = PROJECT_ROOT / "data/sample"
+    if (args.sentiment_model / "model.skops").exists():
+        sentiment = R.SentimentModel.load(args.sentiment_model)
+    else:
+        labelled = R._labelled(pd.read_csv(sample / "reviews.csv"), params["reviews"])
+        sentiment = R.SentimentModel(cfg=params["reviews"]).fit(*R._xy(labelled))
+    if (args.hr_model / "model.skops").exists():
+        harm = F.HarmReductionModel.load(args.hr_model)
+    else:
+        gold = F.load_gold(
+            pd.read_csv(sample / "forum_posts.csv", dtype=str, keep_default_na=False),
+            params["forums"],
+        )
+        harm = F.HarmReductionModel(cfg=params["forums"]).fit(
+            gold["text"].tolist(), F.label_matrix(gold["labels"], params["forums"]["labels"])
+        )
+    batch = texts(args.n)
+    for name, run in (
+        ("sentiment", lambda: sentiment.score_texts(batch)),
+        ("harm-reduction", lambda: harm.predict(batch)),
+    ):
+        start = time.perf_counter()
+        run()
+        elapsed = time.perf_counter() - start
+        print(
+            f"{name:<15} {len(batch)} texts in {elapsed:.2f}s = {len(batch) / elapsed:,.0f} texts/s"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Review sentiment (issue 6): rating mapping, bad input, CLI, and real-data figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import reviews as R
+from pipeline.cli import app
+from pipeline.config import compose_params
+
+CFG = compose_params()["reviews"]
+PM5 = CFG["rating_scales"]["pm5"]
+
+
+@pytest.fixture(scope="module")
+def model(sample_data: Path) -> R.SentimentModel:
+    sample = pd.read_csv(sample_data / "reviews.csv")
+    labelled = R._labelled(sample, CFG)
+    seeds = R.load_seed_examples(Path(CFG["seed_examples"]))
+    return R.SentimentModel(cfg=CFG, seed=42).fit(*R._xy(R.training_frame(labelled, seeds)))
+
+
+@pytest.mark.parametrize(
+    ("rating", "label"),
+    [(-5, "negative"), (0, "negative"), (2.5, "neutral"), (4, "positive"), (5, "positive")],
+)
+def test_rating_thresholds(rating: float, label: str) -> None:
+    assert R.rating_to_label(rating, PM5) == label
+
+
+def test_rating_outside_scale_raises() -> None:
+    with pytest.raises(ValueError, match="outside scale"):
+        R.rating_to_label(7, PM5)
+
+
+def test_agora_feedback_parsing() -> None:
+    cell = (
+        "\n    Feedbacks:\n        \n                    4/5\n                    great stuff\n"
+        "          \n\n                    3 days ago\n                    anon [1 deals]\n"
+    )
+    assert R.parse_agora_feedback(cell) == [(4, "great stuff")]
+    assert R.parse_agora_feedback("\n    Feedbacks:\n    No feedbacks found.\n") == []
+
+
+def test_bad_input_defined(model: R.SentimentModel) -> None:
+    reviews = pd.DataFrame(
+        {
+            "review_id": [
+                "empty",
+                "emoji",
+                "unknown_emoji",
+                "long",
+                "mixed",
+                "badrating",
+                "norating",
+            ],
+            "text": [
+                "   ",
+                "🔥🔥👍",
+                "🤷🤷",
+                "never received, scam. " + "x" * 50_000,
+                "Snelle levering, top quality, merci!",
+                "ok",
+                "nooit ontvangen",
+            ],
+            "rating": [5, 5, None, -5, 5, 9, None],
+        }
+    )
+    kept, quarantined = R.score_reviews(reviews, model, CFG, "pm5")
+    assert set(quarantined["review_id"]) == {"empty", "badrating"}
+    assert quarantined.set_index("review_id")["reason"]["badrating"].startswith("bad rating")
+    out = kept.set_index("review_id")
+    assert out.loc["unknown_emoji", "sentiment"] == "neutral"
+    assert out.loc["unknown_emoji", "sentiment_score"] == 0.0
+    assert out.loc["emoji", "sentiment"] == "positive"
+    assert out.loc["long", "sentiment"] == "negative"
+    assert {"non_delivery", "scam"} <= set(out.loc["long", "aspects"])
+    assert out.loc["mixed", "sentiment"] == "positive"
+    assert out.loc["norating", "sentiment"] == "negative"
+    assert out["sentiment_score"].between(-1, 1).all()
+
+
+def test_unknown_scale_is_input_error(model: R.SentimentModel) -> None:
+    frame = pd.DataFrame({"review_id": ["a"], "text": ["good"]})
+    with pytest.raises(R.InputError, match="unknown rating scale"):
+        R.score_reviews(frame, model, CFG, "stars")
+
+
+def test_summaries(model: R.SentimentModel, sample_data: Path) -> None:
+    kept, _ = R.score_reviews(pd.read_csv(sample_data / "reviews.csv"), model, CFG, "pm5")
+    tables = R.summarise(kept)
+    assert {"sentiment_by_vendor", "sentiment_by_country", "negative_review_risks"} <= set(tables)
+    risks = tables["negative_review_risks"].set_index("market")
+    assert 0 < risks.loc["all", "share_non_delivery_or_scam"] <= 1
+
+
+def test_cli_train_and_score(tmp_path: Path, sample_data: Path) -> None:
+    runner = CliRunner()
+    model_dir = tmp_path / "model"
+    result = runner.invoke(
+        app, ["train-sentiment", str(sample_data / "reviews.csv"), "-o", str(model_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (model_dir / "model.skops").exists()
+    bad = tmp_path / "in.csv"
+    pd.DataFrame({"review_id": ["a", "b"], "text": ["colis jamais reçu", ""]}).to_csv(
+        bad, index=False
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["sentiment", str(bad), "-o", str(out), "--model", str(model_dir)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_json(out, lines=True)
+    assert scored["sentiment"].tolist() == ["negative"]
+    assert len(pd.read_json(tmp_path / "out.quarantine.jsonl", lines=True)) == 1
+
+
+def test_cli_missing_column_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["a"]}).to_csv(bad, index=False)
+    result = CliRunner().invoke(
+        app, ["sentiment", str(bad), "-o", str(tmp_path / "o.csv"), "--model", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+
+
+@pytest.mark.public_data
+@pytest.mark.slow
+def test_real_reviews_beat_vader(public_data: Path) -> None:
+    """Trust reviews only (fast): held-out sellers, model ahead of VADER."""
+    corpus, _ = R.build_corpus(
+        public_data,
+        {"trust": "reviews/trust-in-illicit-markets/darknet_sales_reviews_shared.csv"},
+        CFG["rating_scales"],
+    )
+    metrics = R.evaluate(corpus, CFG, 42, R.load_seed_examples(Path(CFG["seed_examples"])))
+    held = metrics["heldout_sellers"]
+    assert held["model"]["polarity_macro_f1"] > held["vader"]["polarity_macro_f1"]
+    assert held["model"]["polarity_macro_f1"] >= 0.75
+    json.dumps(metrics)
