@@ -1,0 +1,253 @@
+"""Shipping origin, destinations and exclusions, normalised to ISO 3166-1 alpha-2 or a
+SPEC region.
+
+Country names in English, Dutch, French and German come from pycountry and its gettext
+translations; conf/extraction/vocabulary/shipping.yaml adds market spellings, adjectives,
+regions, groups (Scandinavia) and the cue phrases of exclusion sentences."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from functools import cached_property
+
+import pycountry
+
+from pipeline.extract.vocab import Vocabulary
+
+WORD_RE = re.compile(r"\w+(?:[.'’-]\w+)*\.?")
+REGIONS = ("europe", "worldwide", "north_america", "south_america", "asia", "oceania", "africa")
+ALPHA2 = frozenset(c.alpha_2 for c in pycountry.countries)
+_FROM_TO = re.compile(r"(?is)^\s*from:\s*(?P<src>.*?)\s*(?:\bto:\s*(?P<dst>.*))?$")
+_SENTENCE_END = re.compile(r"[.!?;\n|]|\s-\s")
+
+
+def words(text: str) -> list[str]:
+    """Place-matching tokens: words with inner dots, hyphens and apostrophes kept."""
+    return WORD_RE.findall(text)
+
+
+class Places:
+    """Lower-cased place phrases -> codes, and the scanner that finds them in tokens."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        ship = vocab.shipping
+        table: dict[str, tuple[str, ...]] = {}
+        translations = [
+            gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]).gettext
+            for lang in vocab.languages
+            if lang != "en"
+        ]
+        for country in pycountry.countries:
+            code = (country.alpha_2,)
+            names = {country.name, getattr(country, "official_name", None),
+                     getattr(country, "common_name", None)}
+            for name in [n for n in names if n]:
+                for variant in {name, *(t(name) for t in translations)}:
+                    table[self._key(variant)] = code
+                    if "," in variant:  # "Korea, Republic of" -> also "Korea"
+                        table.setdefault(self._key(variant.split(",")[0]), code)
+        for alias, code in ship["aliases"].items():
+            table[self._key(str(alias))] = (str(code),)
+        for region, phrases in ship["regions"].items():
+            for phrase in phrases:
+                table[self._key(str(phrase))] = (region,)
+        for group, codes in ship["groups"].items():
+            table[self._key(str(group))] = tuple(codes)
+        self.table = table
+        self.codes2 = {c.alpha_2.lower(): c.alpha_2 for c in pycountry.countries}
+        self.codes3 = {c.alpha_3.lower(): c.alpha_2 for c in pycountry.countries}
+        self.ambiguous = frozenset(str(c) for c in ship["ambiguous_codes"])
+        self.unknown = frozenset(self._key(str(u)) for u in ship["unknown"])
+        self.stop = frozenset(str(w) for w in ship["stopwords"])
+        self.max_len = max(len(k.split()) for k in table)
+
+    @staticmethod
+    def _key(phrase: str) -> str:
+        return " ".join(words(phrase.lower()))
+
+    def _code(self, token: str, free_text: bool) -> tuple[str, ...] | None:
+        """A two- or three-letter code; in free text only when in capitals and unambiguous."""
+        bare = token.rstrip(".")
+        if bare.lower() in self.stop or bare.upper() in self.ambiguous and (
+                free_text or not bare.isupper()):
+            return None
+        if free_text and not bare.isupper():
+            return None
+        low = bare.lower()
+        if low in self.codes2:
+            return (self.codes2[low],)
+        if low in self.codes3:
+            return (self.codes3[low],)
+        return None
+
+    def find(self, tokens: list[str],
+             free_text: bool = False) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(token index, length, codes) of every place, longest phrase first."""
+        found = []
+        lows = [t.lower() for t in tokens]
+        i = 0
+        while i < len(tokens):
+            hit = None
+            for size in range(min(self.max_len, len(tokens) - i), 0, -1):
+                phrase = " ".join(lows[i : i + size])
+                if phrase in self.table:
+                    hit = (size, self.table[phrase])
+                    break
+            if hit is None and len(tokens[i].rstrip(".")) in (2, 3):
+                codes = self._code(tokens[i], free_text)
+                hit = (1, codes) if codes else None
+            if hit:
+                found.append((i, hit[0], hit[1]))
+                i += hit[0]
+            else:
+                i += 1
+        return found
+
+    def codes_in(self, text: str, free_text: bool = False) -> list[str]:
+        out: list[str] = []
+        for _, _, codes in self.find(words(text), free_text):
+            out.extend(c for c in codes if c not in out)
+        return out
+
+    def is_unknown(self, text: str) -> bool:
+        return self._key(text) in self.unknown
+
+
+class Shipping:
+    """Reads ships_from / ships_to / ships_to_excluded from the raw fields and the text."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.places = Places(vocab)
+        ship = vocab.shipping
+        self.exclusion_cues = sorted((words(c.lower()) for c in ship["exclusion_cues"]),
+                                     key=len, reverse=True)
+        self.origin_cues = sorted((words(c.lower()) for c in ship["origin_cues"]),
+                                  key=len, reverse=True)
+        self.dest_cues = sorted((words(c.lower()) for c in ship["destination_cues"]),
+                                key=len, reverse=True)
+        self.origin_suffixes = frozenset(str(w) for w in ship["origin_suffixes"])
+        self.negations = frozenset(str(w) for w in ship["negations"])
+        self._cue_index: dict[int, dict[str, list[list[str]]]] = {}
+
+    @cached_property
+    def _cache(self) -> dict[tuple[str, str], tuple[str | None, list[str], list[str]]]:
+        return {}
+
+    def raw_fields(self, ships_from_raw: str,
+                   ships_to_raw: str) -> tuple[str | None, list[str], list[str]]:
+        """(origin, destinations, exclusions) from the structured fields, cached: markets
+        repeat a few hundred distinct values."""
+        key = (ships_from_raw, ships_to_raw)
+        if key not in self._cache:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            self._cache[key] = self._raw_fields(ships_from_raw, ships_to_raw)
+        return self._cache[key]
+
+    def _raw_fields(self, src: str, dst: str) -> tuple[str | None, list[str], list[str]]:
+        split = _FROM_TO.match(src or "")
+        if split:
+            src = split.group("src") or ""
+            dst = dst if dst.strip() else (split.group("dst") or "")
+        origin = None
+        if not self.places.is_unknown(src):
+            found = self.places.codes_in(src)
+            origin = found[0] if found else None
+        included, excluded = self._split_exclusions(dst, free_text=False)
+        return origin, included, excluded
+
+    def _by_first(self, cues: list[list[str]]) -> dict[str, list[list[str]]]:
+        """Cue phrases indexed by their first word (longest first), built once per list."""
+        key = id(cues)
+        if key not in self._cue_index:
+            index: dict[str, list[list[str]]] = {}
+            for cue in cues:
+                if cue:
+                    index.setdefault(cue[0], []).append(cue)
+            self._cue_index[key] = index
+        return self._cue_index[key]
+
+    def _split_exclusions(self, text: str, free_text: bool) -> tuple[list[str], list[str]]:
+        """Places before an exclusion cue are destinations; after it, exclusions."""
+        toks = words(text)
+        lows = [t.lower() for t in toks]
+        cut = len(toks)
+        index = self._by_first(self.exclusion_cues)
+        for i in range(len(toks)):
+            if any(lows[i : i + len(c)] == c for c in index.get(lows[i], ())):
+                cut = i
+                break
+        inc = self._codes(toks[:cut], free_text)
+        exc = self._codes(toks[cut:], free_text)
+        return inc, exc
+
+    def _codes(self, toks: list[str], free_text: bool) -> list[str]:
+        out: list[str] = []
+        for _, _, codes in self.places.find(toks, free_text):
+            out.extend(c for c in codes if c not in out)
+        return out
+
+    def _clauses(self, text: str, cues: list[list[str]], bare_next: bool = False,
+                 negations: frozenset[str] = frozenset()) -> list[list[str]]:
+        """For each cue in each sentence, the tokens after the cue up to the sentence end."""
+        clauses = []
+        for sentence in _SENTENCE_END.split(text):
+            toks = words(sentence)
+            lows = [t.lower() for t in toks]
+            i = 0
+            while i < len(toks):
+                cue = next((c for c in self._by_first(cues).get(lows[i], ())
+                            if lows[i : i + len(c)] == c), None)
+                if cue is None:
+                    i += 1
+                    continue
+                rest = toks[i + len(cue) :]
+                if bare_next and len(cue) == 1 and cue[0] == "no":
+                    # a bare "no" excludes only a place right after it ("No USA")
+                    rest = rest[: self._place_run(rest)]
+                if negations and i > 0 and lows[i - 1] in negations:
+                    i += len(cue)
+                    continue
+                clauses.append(rest)
+                i += len(cue)
+        return clauses
+
+    def _place_run(self, toks: list[str]) -> int:
+        """How many leading tokens are a list of places ("USA/AUS", "US and Canada")."""
+        end = 0
+        for i, size, _ in self.places.find(toks, free_text=True):
+            if i > end and not all(t.lower() in self.places.stop for t in toks[end:i]):
+                break
+            end = i + size
+        return end
+
+    def text_exclusions(self, text: str) -> list[str]:
+        out: list[str] = []
+        for clause in self._clauses(text, self.exclusion_cues, bare_next=True):
+            for code in self._codes(clause, free_text=True):
+                if code not in out:
+                    out.append(code)
+        return out
+
+    def text_origin(self, text: str) -> str | None:
+        """An origin named in text: "ships from NL", "UK vendor", "USA domestic"."""
+        for clause in self._clauses(text, self.origin_cues):
+            hits = self.places.find(clause[:4], free_text=True)
+            if hits and hits[0][0] <= 1 and len(hits[0][2]) == 1:
+                return hits[0][2][0]
+        toks = words(text)
+        for i, size, codes in self.places.find(toks, free_text=True):
+            nxt = i + size
+            if nxt < len(toks) and toks[nxt].lower() in self.origin_suffixes and len(codes) == 1:
+                return codes[0]
+        return None
+
+    def text_destinations(self, text: str) -> list[str]:
+        out: list[str] = []
+        for clause in self._clauses(text, self.dest_cues, negations=self.negations):
+            inc, _ = self._split_exclusions(" ".join(clause), free_text=True)
+            out.extend(c for c in inc if c not in out)
+        return out

@@ -1,0 +1,147 @@
+"""The extraction vocabularies (conf/extraction/vocabulary/*.yaml) and the spaCy pieces
+built from them: per-language blank tokenizers and Matcher/PhraseMatcher rules.
+
+Keeping units, slang, currencies and place spellings as data lets a researcher add a
+unit or a phrase without touching code."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import spacy
+import yaml
+from spacy.matcher import Matcher, PhraseMatcher
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.io import InputError
+
+# one token that is a number: 10, 1,5, 1.000, .5, 1/2
+NUMBER_RE = r"^(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?|[.,]\d+|\d+/\d+)$"
+# digits then letters (10g), and a multiplier x before digits (x10); pill imprints such as
+# M30 keep their letters and digits together
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[\W\d_][xX×])(?=\d)|(?<=^[xX×])(?=\d)")
+# brackets and hyphens next to numbers: "(7)Gram", "1G-10KG", "-10 ml"
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=\d)|(?<=\s)-(?=\d)")
+# a full stop after a word ("EUR.", "mg.") becomes its own token in every language
+_WORD_STOP = re.compile(r"(?<=[^\W\d_])\.(?=\s|$)")
+_INVISIBLE = dict.fromkeys(
+    i for i in range(0x110000) if unicodedata.category(chr(i)) in ("Cf", "Cc") and chr(i) != "\n"
+)
+
+
+def normalise(text: str, max_chars: int) -> str:
+    """Unicode-normalised text with invisible characters removed, digits split from
+    letters and word-final full stops split off, so that `10g`, `x10`, `3x10` and `EUR.`
+    tokenise the same in every language."""
+    text = unicodedata.normalize("NFKC", text[:max_chars]).translate(_INVISIBLE)
+    text = _HYPHEN.sub(" - ", _BRACKETS.sub(lambda m: f" {m.group()} ", text))
+    return _WORD_STOP.sub(" .", _DIGIT_LETTER.sub(" ", text))
+
+
+def parse_number(token: str) -> float | None:
+    """A number token as float: `1,5` 1.5, `1.000` 1000, `0.125` 0.125, `1/2` 0.5.
+    A group of exactly three digits after one separator is a thousands group unless the
+    integer part is 0."""
+    if "/" in token:
+        num, den = token.split("/", 1)
+        value = float(num) / float(den) if float(den) else None
+    elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+[.,]\d+", token):  # 1,036.00 / 1.036,00
+        value = float(re.sub(r"[.,]", "", token[:-len(re.split(r"[.,]", token)[-1]) - 1])
+                      + "." + re.split(r"[.,]", token)[-1])
+    elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", token) and not token.startswith("0"):
+        value = float(re.sub(r"[.,]", "", token))
+    else:
+        value = float(token.replace(",", "."))
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+@dataclass
+class Vocabulary:
+    """Everything read from the vocabulary folder, plus lookups derived from it."""
+
+    quantities: dict[str, Any]
+    prices: dict[str, Any]
+    shipping: dict[str, Any]
+    languages: list[str] = field(default_factory=lambda: ["en", "nl", "fr", "de"])
+    max_chars: int = 20000
+
+    @classmethod
+    def load(cls, folder: str | Path, languages: list[str] | None = None) -> Vocabulary:
+        folder = Path(folder)
+        if not folder.is_absolute():
+            folder = PROJECT_ROOT / folder
+        parts = {}
+        for name in ("quantities", "prices", "shipping"):
+            path = folder / f"{name}.yaml"
+            if not path.exists():
+                raise InputError(f"{path}: extraction vocabulary missing")
+            parts[name] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(**parts, languages=languages or ["en", "nl", "fr", "de"])
+
+    # --- quantities -------------------------------------------------------------------
+    @cached_property
+    def unit_of(self) -> dict[str, tuple[str, str, float]]:
+        """token -> (unit name, kind, factor to g / ml / count)."""
+        table = {}
+        for name, spec in self.quantities["units"].items():
+            for word in spec["words"]:
+                table[str(word).lower()] = (name, spec["kind"], float(spec["factor"]))
+        return table
+
+    @cached_property
+    def currency_of(self) -> dict[str, str]:
+        return {
+            str(w).lower(): code for code, words in self.prices["currencies"].items() for w in words
+        }
+
+    @cached_property
+    def dose_context(self) -> frozenset[str]:
+        return frozenset(str(w).lower() for w in self.quantities["dose_context"])
+
+    def token_classes(self) -> dict[str, dict[str, Any]]:
+        """What `{"@": NAME}` stands for in the Matcher patterns of the vocabulary."""
+        q = self.quantities
+        return {
+            "NUM": {"TEXT": {"REGEX": NUMBER_RE}},
+            "UNIT": {"LOWER": {"IN": sorted(self.unit_of)}},
+            "TIMES": {"LOWER": {"IN": [str(w) for w in q["times"]]}},
+            "RANGE": {"LOWER": {"IN": [str(w) for w in q["range_words"]]}},
+            "MAG": {"ORTH": {"IN": [str(k) for k in q["magnitudes"]]}, "OP": "?"},
+            "CUR": {"LOWER": {"IN": sorted(self.currency_of)}},
+        }
+
+    def expand(self, pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        classes = self.token_classes()
+        return [dict(classes[tok["@"]]) if "@" in tok else tok for tok in pattern]
+
+    @cached_property
+    def pipelines(self) -> dict[str, Pipeline]:
+        return {lang: Pipeline(lang, self) for lang in self.languages}
+
+
+class Pipeline:
+    """One language: a blank spaCy tokenizer with the vocabulary's matchers."""
+
+    def __init__(self, lang: str, vocab: Vocabulary) -> None:
+        self.lang = lang
+        self.nlp = spacy.blank(lang)
+        self.stop_words = frozenset(self.nlp.Defaults.stop_words)
+        self.matcher = Matcher(self.nlp.vocab)
+        for section in (vocab.quantities["patterns"], vocab.prices["patterns"]):
+            for label, patterns in section.items():
+                self.matcher.add(label, [vocab.expand(p) for p in patterns])
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        make = self.nlp.make_doc
+        self.phrases.add("SLANG", [make(str(p)) for p in vocab.quantities["slang_mass_g"]])
+        ship = vocab.shipping
+        for label, key in (("EXCLUDE", "exclusion_cues"), ("ORIGIN", "origin_cues"),
+                           ("DEST", "destination_cues")):
+            self.phrases.add(label, [make(str(p)) for p in ship[key]])

@@ -1,0 +1,100 @@
+"""Annotation helper for the extraction gold (data/gold/extraction/real.csv).
+
+`prefill` draws a seeded sample of real listings from the public data and writes them,
+WITH text, to a work file outside the project (never commit it), with the extractor's
+output as candidate labels. `show` prints a batch for review. The annotator reads every
+listing and corrects the labels in a corrections file (JSON: {"<file>:<row>": {field:
+value}}); `finish` applies the corrections and writes the gold WITHOUT text: keys, text
+hash, split and labels. The gold is the annotator's judgement; the prefill only saves typing.
+
+    python scripts/annotate_extraction.py prefill -o /tmp/gold_work.jsonl
+    python scripts/annotate_extraction.py show /tmp/gold_work.jsonl --start 0 --count 50
+    python scripts/annotate_extraction.py finish /tmp/gold_work.jsonl corrections.json
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from pipeline.config import load_market_config, load_params, public_data_root
+from pipeline.extract import extract_listings
+from pipeline.extract.gold import LABEL_FIELDS, LIST_FIELDS, split_of, text_hash
+from pipeline.ingest import expand_inputs, ingest_files
+
+app = typer.Typer(add_completion=False)
+
+# (market config, folder under the public root, category filter regex, description only, n)
+DRAWS = [
+    ("darkmatter", "markets/darkmatter-2024", r"^(?!Digital|Guides|Services|Fraud|Other)",
+     False, 90),
+    ("drughub", "markets/drughub-2024", r"^Drugs", False, 80),
+    ("agora", "markets/agora-2014", r"^Drugs", False, 45),
+    ("agora", "markets/agora-2014", r"", True, 45),
+    ("alphabay", "markets/alphabay-2017", r"^Drugs", False, 80),
+    ("cryptomarketstudy", "markets/cryptomarketstudy-2019", r"", True, 60),
+]
+
+
+@app.command()
+def prefill(out: Annotated[Path, typer.Option("-o")], seed: int = 7) -> None:
+    root = public_data_root()
+    if root is None:
+        raise typer.BadParameter("public data absent")
+    frames = []
+    for market, folder, pattern, with_desc, n in DRAWS:
+        cfg = load_market_config(market)
+        listings = ingest_files(expand_inputs([root / folder], cfg), cfg).listings
+        pool = listings[listings["category_raw"].str.contains(pattern, regex=True)]
+        if with_desc:
+            pool = pool[pool["description"].str.len() > 0]
+        pick = pool.sample(n=n, random_state=seed).assign(market_config=market, folder=folder)
+        frames.append(pick)
+    sample = pd.concat(frames, ignore_index=True)
+    labelled = extract_listings(sample, load_params())
+    labelled["text_hash"] = sample.apply(text_hash, axis=1)
+    labelled.to_json(out, orient="records", lines=True, force_ascii=False)
+    typer.echo(f"{len(labelled)} listings -> {out}")
+
+
+@app.command()
+def show(work: Path, start: int = 0, count: int = 50, desc_chars: int = 1500) -> None:
+    rows = pd.read_json(work, lines=True, dtype=False).iloc[start : start + count]
+    for _, r in rows.iterrows():
+        key = f"{r.source_file}:{r.source_row}"
+        typer.echo(f"## {key} [{r.market_config}] T: {r.title}")
+        if r.description:
+            typer.echo(f"   D: {str(r.description)[:desc_chars]}")
+        typer.echo(f"   P: {r.price_raw} {r.currency_raw} | F: {r.ships_from_raw} | "
+                   f"TO: {r.ships_to_raw} | C: {r.category_raw}")
+        labels = {f: r[f] for f in LABEL_FIELDS if r[f] not in (None, []) and r[f] == r[f]}
+        typer.echo(f"   => {json.dumps(labels, ensure_ascii=False)}")
+
+
+@app.command()
+def finish(work: Path, corrections: Path, out: Path = Path("data/gold/extraction/real.csv"),
+           heldout_fraction: float = 0.5) -> None:
+    rows = pd.read_json(work, lines=True, dtype=False)
+    fixes = json.loads(corrections.read_text())
+    records = []
+    for _, r in rows.iterrows():
+        key = f"{r.source_file}:{r.source_row}"
+        labels = {f: r[f] for f in LABEL_FIELDS}
+        labels.update(fixes.get(key, {}))
+        for f in LIST_FIELDS:
+            labels[f] = json.dumps(list(labels[f] or []))
+        records.append({"market_config": r.market_config, "folder": r.folder,
+                        "source_file": r.source_file, "source_row": int(r.source_row),
+                        "text_hash": r.text_hash, "split": split_of(r.text_hash, heldout_fraction),
+                        **labels})
+    gold = pd.DataFrame(records)
+    gold.to_csv(out, index=False)
+    typer.echo(f"{len(gold)} gold rows ({(gold.split == 'test').sum()} held out) -> {out}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,180 @@
+"""Extraction: SPEC section 4 conventions on project-written examples, rates, IO, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.config import load_params
+from pipeline.extract import FIELDS, ListingExtractor
+from pipeline.extract.evaluate import evaluate, field_counts
+from pipeline.extract.gold import load_gold, split_of, text_hash
+from pipeline.extract.vocab import normalise, parse_number
+from pipeline.io import read_table, write_table
+
+
+@pytest.fixture(scope="module")
+def extractor() -> ListingExtractor:
+    return ListingExtractor().fit()
+
+
+def listing(title: str, description: str = "", price_raw: str = "", currency_raw: str = "",
+            src: str = "", dst: str = "", date: str = "2019-06-15") -> dict:
+    return {"listing_id": title[:20], "market": "test", "scraped_at": date, "vendor": "v",
+            "title": title, "description": description, "price_raw": price_raw,
+            "currency_raw": currency_raw, "ships_from_raw": src, "ships_to_raw": dst,
+            "category_raw": ""}
+
+
+def one(extractor: ListingExtractor, **kw) -> pd.Series:
+    return extractor.transform(pd.DataFrame([listing(**kw)])).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("title", "field", "value"),
+    [
+        ("100 PILLS X Soma 350mg", "units", 100),
+        ("100 PILLS X Soma 350mg", "dose_mg", 350.0),
+        ("10x blotters", "units", 10),
+        ("3 x 10 pills", "units", 30),
+        ("5 x 10ml vials", "units", 5),
+        ("5 x 10ml vials", "volume_ml", 50.0),
+        ("LSD 100ug", "dose_mg", 0.1),
+        ("Test E 250mg/ml", "dose_mg", 250.0),
+        ("500mg 2C-B powder", "mass_g", 0.5),
+        ("1GR", "mass_g", 1.0),
+        ("0.5 oz", "mass_g", 14.17),
+        ("5 KG", "mass_g", 5000.0),
+        ("half ounce", "mass_g", 14.17),
+        ("QP", "mass_g", 113.4),
+        ("COCAINE 90%", "purity_pct", 90.0),
+        ("MDMA (87%)", "purity_pct", 87.0),
+        ("1,5g", "mass_g", 1.5),
+        ("1.000 stuks", "units", 1000),
+        ("5-100g weed", "mass_g", 5.0),
+        ("20 comprimés 2mg", "units", 20),
+    ],
+)
+def test_spec_examples(extractor: ListingExtractor, title: str, field: str, value: float) -> None:
+    got = one(extractor, title=title)[field]
+    assert got == pytest.approx(value, rel=0.01)
+
+
+def test_escrow_percentage_is_not_purity(extractor: ListingExtractor) -> None:
+    assert pd.isna(one(extractor, title="1g cocaine 100% escrow")["purity_pct"])
+
+
+def test_price_table_gives_offers_and_smallest(extractor: ListingExtractor) -> None:
+    row = one(extractor, title="Speed", description="10g - 70 EUR / 25g - 160 EUR")
+    assert row["mass_g"] == 10.0 and row["price_amount"] == 70.0
+    assert [(o["quantity"], o["price"]) for o in row["offers"]] == [(10.0, 70.0), (25.0, 160.0)]
+
+
+def test_range_pairs_title_and_price(extractor: ListingExtractor) -> None:
+    row = one(extractor, title="5-40gr x Weed", price_raw="40-200 EUR / from 5 EUR for 1gr")
+    assert row["mass_g"] == 5.0 and row["price_amount"] == 40.0 and row["price_currency"] == "EUR"
+    assert [(o["quantity"], o["price"]) for o in row["offers"]] == [(5.0, 40.0), (40.0, 200.0)]
+
+
+def test_prices_to_eur(extractor: ListingExtractor) -> None:
+    btc = one(extractor, title="x", price_raw="0.5", currency_raw="BTC", date="2014-03-01")
+    assert btc["price_currency"] == "BTC" and 150 < btc["price_eur"] < 350  # ~560 USD/BTC
+    usd = one(extractor, title="1g", price_raw="Buy price USD 1,036.00 (0.84 BTC)")
+    assert usd["price_amount"] == 1036.0 and usd["price_currency"] == "USD"
+    assert usd["price_eur"] == pytest.approx(usd["price_per_g_eur"])
+    eur = one(extractor, title="x", price_raw="45", currency_raw="EUR")
+    assert eur["price_eur"] == 45.0
+
+
+@pytest.mark.parametrize(
+    ("description", "src", "dst", "origin", "to", "excluded"),
+    [
+        ("No shipping to USA, Canada, Australia", "Netherlands", "Worldwide", "NL",
+         ["worldwide"], ["US", "CA", "AU"]),
+        ("Wij verzenden niet naar Nederland", "Nederland", "Europa", "NL", ["europe"], ["NL"]),
+        ("Pas d'envoi vers les USA", "Pays-Bas", "EU", "NL", ["europe"], ["US"]),
+        ("Kein Versand nach Skandinavien", "Holland", "Europe and 5 more", "NL", ["europe"],
+         ["SE", "NO", "DK", "FI"]),
+        ("", "Torland", "Worldwide except Australia and Finland", None, ["worldwide"],
+         ["AU", "FI"]),
+        ("Ships from Germany.", "Undeclared", "", "DE", [], []),
+        ("domestic only", "From: USA To: USA", "", "US", ["US"], []),
+    ],
+)
+def test_shipping(extractor: ListingExtractor, description: str, src: str, dst: str,
+                  origin: str | None, to: list[str], excluded: list[str]) -> None:
+    row = one(extractor, title="Hash", description=description, src=src, dst=dst)
+    assert row["ships_from"] == origin
+    assert list(row["ships_to"]) == to
+    assert list(row["ships_to_excluded"]) == excluded
+
+
+def test_numbers_and_normalisation() -> None:
+    assert parse_number("1,036.00") == 1036.0
+    assert parse_number("1.000") == 1000.0
+    assert parse_number("0.125") == 0.125
+    assert parse_number("1/2") == 0.5
+    assert normalise("3x10 M30\u200b x10", 100) == "3 x 10 M30 x 10"
+
+
+def test_list_columns_survive_parquet_and_csv(extractor: ListingExtractor, tmp_path) -> None:
+    df = extractor.transform(pd.DataFrame([
+        listing("Speed", "10g - 70 EUR / 25g - 160 EUR. No shipping to USA", dst="EU"),
+    ]))
+    for ext in ("parquet", "csv", "jsonl"):
+        path = write_table(df, tmp_path / f"x.{ext}")
+        back = read_table(path)
+        cell = back.loc[0, "ships_to_excluded"]
+        cell = json.loads(cell) if isinstance(cell, str) else list(cell)
+        assert cell == ["US"]
+        offers = back.loc[0, "offers"]
+        offers = json.loads(offers) if isinstance(offers, str) else list(offers)
+        assert len(offers) == 2
+
+
+def test_cli_extract_quarantines_and_counts(tmp_path) -> None:
+    rows = [listing("10g hash", price_raw="50 EUR"), listing("", price_raw="")]
+    rows[1]["listing_id"] = "empty"
+    write_table(pd.DataFrame(rows), tmp_path / "in.csv")
+    result = CliRunner().invoke(app, ["extract", str(tmp_path / "in.csv"), "-o",
+                                      str(tmp_path / "out.parquet")])
+    assert result.exit_code == 0, result.output
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert set(FIELDS) <= set(out.columns) and len(out) == 1
+    assert len(pd.read_parquet(tmp_path / "out.quarantine.parquet")) == 1
+
+
+def test_cli_rejects_non_listings(tmp_path) -> None:
+    pd.DataFrame({"a": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+    result = CliRunner().invoke(app, ["extract", str(tmp_path / "bad.csv"), "-o",
+                                      str(tmp_path / "o.csv")])
+    assert result.exit_code == 2
+
+
+def test_authored_gold_scores(extractor: ListingExtractor) -> None:
+    _, sample = load_gold(load_params()["extraction"]["gold"])
+    pred = extractor.transform(sample.drop(columns=["mass_g", "units", "dose_mg", "volume_ml",
+                                                    "purity_pct", "price_amount",
+                                                    "price_currency", "ships_from", "ships_to",
+                                                    "ships_to_excluded"]))
+    got = evaluate(pred, sample, ["mass_g", "units", "price", "ships_to_excluded"])
+    assert all(s["f1"] >= 0.9 for s in got.values()), got
+
+
+def test_metric_counts_mismatch_as_fp_and_fn() -> None:
+    pred = pd.DataFrame({"mass_g": [1.0, 2.0, None], "ships_to": [["US"], [], ["NL"]]})
+    gold = pd.DataFrame({"mass_g": [1.005, 3.0, 4.0], "ships_to": [["US"], ["BE"], ["NL"]]})
+    assert field_counts(pred, gold, "mass_g") == {"tp": 1, "fp": 1, "fn": 2}
+    assert field_counts(pred, gold, "ships_to") == {"tp": 2, "fp": 0, "fn": 1}
+
+
+def test_gold_hash_and_split_are_stable() -> None:
+    row = listing("t", "d", "1")
+    assert text_hash(row) == text_hash(dict(row))
+    assert split_of(text_hash(row), 0.5) in ("dev", "test")
+    real, _ = load_gold(load_params()["extraction"]["gold"])
+    assert len(real) >= 350 and not {"title", "description"} & set(real.columns)
