@@ -1,0 +1,89 @@
+"""Stage `analyse`: vendor and market analytics on classified, extracted listings.
+
+Pure functions per analysis live in the submodules (shares, transactions, vendors, linker,
+migration); `analyse` runs them all and returns named tables, written as Parquet (one file
+per table, queryable with DuckDB) by `pipeline.analyse.cli`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipeline.analyse.common import prepare
+from pipeline.analyse.linker import VendorLinker, vendor_accounts
+from pipeline.analyse.migration import evaluate_linker, migration_links
+from pipeline.analyse.shares import ALL, country_shares, destinations, product_mix
+from pipeline.analyse.transactions import (
+    FEEDBACK_COLUMNS,
+    build_transactions,
+    feedback_from_listings,
+    summarise_transactions,
+)
+from pipeline.analyse.vendors import multi_country_pairs, vendor_profiles
+from pipeline.ingest import pseudonymise_handle
+
+VENDOR_COLUMNS = {"vendors": ["vendor"], "transactions": ["vendor"],
+                  "migration_links": ["vendor", "vendor_to"]}
+
+
+def make_linker(cfg: dict[str, Any]) -> VendorLinker:
+    """The linker as configured under `analyse.linker`."""
+    return VendorLinker(candidates=int(cfg["candidates"]), threshold=float(cfg["threshold"]),
+                        weights=dict(cfg["weights"]), evidence_min=dict(cfg["evidence_min"]))
+
+
+def transaction_summaries(tx: pd.DataFrame, small: float, wholesale: float) -> pd.DataFrame:
+    """The transaction distribution per market, per market and origin, and over all markets."""
+    both = pd.concat([tx, tx.assign(market=ALL)], ignore_index=True)
+    per_origin = summarise_transactions(both, ["market", "origin"], small, wholesale)
+    per_market = summarise_transactions(both, ["market"], small, wholesale).assign(origin=ALL)
+    return pd.concat([per_market, per_origin], ignore_index=True)[per_origin.columns]
+
+
+def analyse(listings: pd.DataFrame, feedback: pd.DataFrame, cfg: dict[str, Any], seed: int,
+            vendor_key: str | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """All analytics for classified, extracted listings plus feedback rows
+    (`FEEDBACK_COLUMNS`; Agora's `feedback_raw` is parsed here). Returns (tables, metrics)."""
+    lst = prepare(listings)
+    fb = pd.concat([feedback.reindex(columns=FEEDBACK_COLUMNS), feedback_from_listings(lst)],
+                   ignore_index=True)
+    tx, tallies = build_transactions(lst, fb, float(cfg["max_price_eur"]))
+    small, wholesale = float(cfg["small_transaction_eur"]), float(cfg["wholesale_threshold_eur"])
+    accounts = vendor_accounts(lst)
+    linker = make_linker(cfg["linker"]).fit(accounts)
+    links, moved = migration_links(accounts, list(cfg.get("shocks") or []), linker)
+    tables = {
+        "vendors": vendor_profiles(lst, tx),
+        "country_shares": country_shares(lst, tx),
+        "product_mix": product_mix(lst),
+        "destinations": destinations(lst),
+        "transactions": tx,
+        "transaction_summary": transaction_summaries(tx, small, wholesale),
+        "multi_country": multi_country_pairs(lst),
+        "migration_links": links,
+        "migration_summary": moved,
+    }
+    evaluation = cfg["linker"].get("evaluation") or {}
+    markets = list(evaluation.get("markets") or [])
+    linker_eval = (
+        evaluate_linker(accounts, markets[0], markets[1], make_linker(cfg["linker"]),
+                        float(evaluation.get("perturb_share", 1.0)), seed)
+        if len(markets) == 2 and set(markets) <= set(accounts["market"]) else
+        {"markets": markets, "note": "evaluation markets not both in the data"}
+    )
+    if vendor_key:
+        for name, columns in VENDOR_COLUMNS.items():
+            for column in columns:
+                tables[name][column] = tables[name][column].map(
+                    lambda h: pseudonymise_handle(h, vendor_key))
+    metrics = {
+        "listings": len(lst), "markets": sorted(lst["market"].unique().tolist()),
+        "vendor_accounts": len(accounts), "feedback_rows": len(fb),
+        "sales": float(tx["n"].sum()), **tallies,
+        "multi_country_vendors": int(tables["vendors"]["multi_country"].sum()),
+        "migration_links": len(links), "linker_evaluation": linker_eval,
+        "wholesale_threshold_eur": wholesale, "small_transaction_eur": small,
+    }
+    return tables, metrics

@@ -1,0 +1,77 @@
+"""Helpers shared by the analytics: the columns analyse needs, origins, months."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from pipeline.io import InputError
+
+# what `classify` and `extract` add to canonical listings, and analyse relies on
+REQUIRED_COLUMNS = ["listing_id", "market", "scraped_at", "vendor", "title",
+                    "category", "ships_from", "price_eur"]
+UNKNOWN = "unknown"
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+
+
+def require_columns(listings: pd.DataFrame, source: str) -> None:
+    """Analyse runs on classified and extracted listings: say so in one line if not."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in listings.columns]
+    if missing:
+        raise InputError(
+            f"{source}: missing {', '.join(missing)} (run `cryptodrug classify` and "
+            "`cryptodrug extract` first)"
+        )
+
+
+def is_country(code: object) -> bool:
+    """ISO 3166-1 alpha-2 codes are countries; lowercase names (`europe`) are regions."""
+    return isinstance(code, str) and bool(_ISO2.match(code))
+
+
+def prepare(listings: pd.DataFrame) -> pd.DataFrame:
+    """The columns every analysis uses, in one normalised form: `origin` (ships-from or
+    'unknown'), `month` (YYYY-MM of the scrape), top-level `category`, numeric prices."""
+    df = listings.copy()
+    df["origin"] = df["ships_from"].fillna("").astype(str).str.strip().replace("", UNKNOWN)
+    df["month"] = df["scraped_at"].astype(str).str[:7]
+    df["category"] = (
+        df["category"].fillna("").astype(str).str.split("/").str[0].replace("", UNKNOWN)
+    )
+    df["price_eur"] = pd.to_numeric(df["price_eur"], errors="coerce")
+    if "price_per_g_eur" in df.columns:
+        df["price_per_g_eur"] = pd.to_numeric(df["price_per_g_eur"], errors="coerce")
+    df["vendor"] = df["vendor"].fillna("").astype(str)
+    return df
+
+
+def as_list(value: object) -> list[str]:
+    """List cells as Python lists: Parquet gives arrays, CSV gives JSON text, missing gives []."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            try:
+                return [str(v) for v in json.loads(text)]
+            except ValueError:
+                return []
+        return [text] if text else []
+    return [str(v) for v in value]
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The median of values each counted `weights` times."""
+    if len(values) == 0 or weights.sum() == 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    ordered, cum = values[order], np.cumsum(weights[order])
+    half = cum[-1] / 2.0
+    i = int(np.searchsorted(cum, half))
+    if cum[i] == half and i + 1 < len(ordered):  # even total: mean of the two middle values
+        return float((ordered[i] + ordered[i + 1]) / 2.0)
+    return float(ordered[i])

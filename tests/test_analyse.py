@@ -1,0 +1,267 @@
+"""Analytics pinned on small hand-made tables (no real data: written for these tests)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.analyse import analyse, make_linker, transaction_summaries
+from pipeline.analyse.common import prepare, weighted_median
+from pipeline.analyse.linker import VendorLinker, link_handle, vendor_accounts
+from pipeline.analyse.migration import evaluate_linker, migration_links, perturb_handle
+from pipeline.analyse.shares import country_shares, destinations, product_mix
+from pipeline.analyse.transactions import (
+    build_transactions,
+    feedback_from_listings,
+    parse_agora_feedback,
+    summarise_transactions,
+)
+from pipeline.analyse.vendors import multi_country_pairs, vendor_profiles
+from pipeline.cli import app
+from pipeline.config import load_params
+
+
+def listing(i, vendor, origin, category, price, market="m1", day="2020-01-05", **extra):
+    return {"listing_id": f"{market}-{i}", "market": market, "scraped_at": day, "vendor": vendor,
+            "title": f"{category} offer {i} by {vendor}", "description": "", "category": category,
+            "ships_from": origin, "price_eur": price, "ships_to": extra.pop("to", []),
+            "ships_to_excluded": extra.pop("excl", []), **extra}
+
+
+@pytest.fixture
+def small() -> pd.DataFrame:
+    rows = [
+        listing(1, "alpha", "BE", "ecstasy", 10.0),
+        listing(2, "alpha", "BE", "amphetamine", 20.0, to=["worldwide"], excl=["US", "AU"]),
+        listing(3, "alpha", "NL", "ecstasy", 30.0),       # alpha: BE + NL
+        listing(4, "bravo", "NL", "cannabis", 50.0),
+        listing(5, "bravo", "NL", "cannabis", 1500.0),
+        listing(6, "charlie", "", "cannabis", 40.0),      # undeclared origin
+        listing(7, "delta", "europe", "cocaine", 60.0),   # a region, not a country
+        listing(8, "delta", "DE", "cocaine", 70.0, day="2020-02-03"),
+    ]
+    return prepare(pd.DataFrame(rows))
+
+
+def test_country_shares_count_vendors_listings_and_revenue(small):
+    tx = pd.DataFrame({"market": ["m1", "m1"], "month": ["2020-01", "2020-01"],
+                       "origin": ["BE", "NL"], "revenue_eur": [30.0, 90.0]})
+    shares = country_shares(small, tx).set_index(["month", "origin"])
+    jan = shares.loc["2020-01"]
+    assert jan.loc["BE", "listings"] == 2 and jan.loc["NL", "listings"] == 3
+    assert jan.loc["BE", "listings_share"] == pytest.approx(2 / 7)
+    assert jan.loc["BE", "listings_share_known"] == pytest.approx(2 / 6)   # 'unknown' left out
+    assert np.isnan(jan.loc["unknown", "listings_share_known"])
+    # vendors count once, under their main origin: alpha BE (2 of 3), bravo NL, charlie, delta
+    assert jan.loc["BE", "vendors"] == 1 and jan.loc["NL", "vendors"] == 1
+    assert jan.loc["BE", "revenue_eur_share"] == pytest.approx(0.25)
+    whole = shares.loc["all"]
+    assert whole["listings"].sum() == 8
+    assert whole.loc["DE", "vendors"] == 1   # delta: europe and DE tie, the first in order
+    assert whole.loc["europe", "vendors"] == 0
+
+
+def test_product_mix_index_against_the_market(small):
+    mix = product_mix(small).set_index(["market", "origin", "category"])
+    be_xtc = mix.loc[("m1", "BE", "ecstasy")]
+    assert be_xtc["share"] == pytest.approx(0.5)
+    assert be_xtc["market_share"] == pytest.approx(2 / 8)
+    assert be_xtc["index"] == pytest.approx(2.0)
+    assert ("all", "BE", "ecstasy") in mix.index
+
+
+def test_destinations_and_exclusions(small):
+    dest = destinations(small).set_index(["market", "origin", "kind", "destination"])
+    assert dest.loc[("m1", "BE", "excluded", "US"), "listings"] == 1
+    assert dest.loc[("m1", "BE", "excluded", "AU"), "share"] == pytest.approx(0.5)
+    assert dest.loc[("m1", "BE", "ships_to", "worldwide"), "origin_listings"] == 2
+
+
+def test_multi_country_vendors_and_pairs(small):
+    pairs = multi_country_pairs(small)
+    whole = pairs[pairs["month"] == "all"]
+    assert whole["pair"].tolist() == ["BE+NL"]          # delta's region does not count
+    assert whole.iloc[0]["vendors"] == 1 and whole.iloc[0]["multi_country_vendors"] == 1
+    assert whole.iloc[0]["vendors_with_country"] == 3   # alpha, bravo, delta
+    profiles = vendor_profiles(small, pd.DataFrame(columns=["market", "vendor", "n",
+                                                            "revenue_eur"]))
+    alpha = profiles.set_index("vendor").loc["alpha"]
+    assert alpha["multi_country"] and list(alpha["countries"]) == ["BE", "NL"]
+    assert alpha["primary_origin"] == "BE" and alpha["listings"] == 3
+    assert alpha["product_mix"] == {"ecstasy": 0.6667, "amphetamine": 0.3333}  # 4 decimals
+    assert not profiles.set_index("vendor").loc["delta", "multi_country"]
+
+
+AGORA_BLOCK = """
+    Feedbacks:
+        5/5
+        arrived fast, good
+        2 days ago
+        anon [0 deals]
+        4/5
+        ok but slow
+        5/5 would buy again
+        3 weeks ago
+        anon ~5/5, 1~2 deals
+"""
+
+
+def test_parse_agora_feedback_block():
+    rows = parse_agora_feedback(AGORA_BLOCK, "2014-02-10")
+    assert [r["rating"] for r in rows] == [5, 4]
+    assert rows[0]["date"] == "2014-02-08" and rows[1]["date"] == "2014-01-20"
+    assert rows[1]["text"] == "ok but slow 5/5 would buy again"
+    assert parse_agora_feedback("Feedbacks: No feedbacks found.", "2014-02-10") == []
+
+
+def test_feedback_seen_on_two_scrapes_counts_once():
+    base = {"market": "agora", "vendor": "v", "title": "t"}
+    lst = pd.DataFrame([
+        {**base, "listing_id": "a1", "scraped_at": "2014-02-10", "feedback_raw": AGORA_BLOCK},
+        # a week later the same two feedbacks show 9 days / 4 weeks ago (dates within a day)
+        {**base, "listing_id": "a2", "scraped_at": "2014-02-17",
+         "feedback_raw": AGORA_BLOCK.replace("2 days", "9 days").replace("3 weeks", "4 weeks")},
+    ])
+    fb = feedback_from_listings(lst)
+    assert len(fb) == 2 and set(fb["listing_id"]) == {"a1"}
+
+
+def test_transactions_distribution():
+    lst = prepare(pd.DataFrame([
+        listing(1, "a", "BE", "ecstasy", 50.0),
+        listing(2, "a", "BE", "ecstasy", 1000.0),
+        listing(3, "b", "NL", "cannabis", 100.0, units_sold="3"),
+        listing(4, "b", "NL", "cannabis", None),            # unpriced
+        listing(5, "b", "NL", "cannabis", 999_999.0),       # placeholder price
+    ]))
+    fb = pd.DataFrame({"listing_id": ["m1-1", "m1-1", "m1-2", "m1-4", "m1-5", "gone"],
+                       "date": ["2020-01-01"] * 6})
+    tx, tallies = build_transactions(lst, fb, max_price_eur=100_000)
+    assert tallies == {"feedback_unknown_listing": 1, "sales_unpriced": 1,
+                       "sales_placeholder_price": 1}
+    assert tx["n"].sum() == 6  # 2 + 1 feedback, 3 units sold
+    summary = summarise_transactions(tx, ["market"], 200, 1000).iloc[0]
+    values = np.array([50, 50, 1000, 100, 100, 100], dtype=float)
+    assert summary["mean_eur"] == pytest.approx(values.mean())
+    assert summary["median_eur"] == pytest.approx(np.median(values))
+    assert summary["max_eur"] == 1000
+    assert summary["share_sales_under_small"] == pytest.approx(5 / 6)
+    assert summary["share_revenue_wholesale"] == pytest.approx(1000 / values.sum())
+    by = transaction_summaries(tx, 200, 1000).set_index(["market", "origin"])
+    assert by.loc[("all", "BE"), "sales"] == 3 and by.loc[("m1", "all"), "sales"] == 6
+
+
+def test_weighted_median_matches_numpy():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        v = rng.integers(1, 50, size=rng.integers(1, 9)).astype(float)
+        n = rng.integers(1, 4, size=len(v))
+        assert weighted_median(v, n.astype(float)) == pytest.approx(np.median(np.repeat(v, n)))
+
+
+def two_markets() -> pd.DataFrame:
+    """Six vendors on market `old` (2019), five of them again on `new` (2020): two under
+    the same handle, three under changed handles, with their products and origins; one
+    unrelated vendor only on `new`."""
+    plan = [("GreenDragon", "GreenDragon", "cannabis", "NL"),
+            ("Coke_King", "coke king", "cocaine", "BE"),
+            ("PillPalace", "PillPalace2", "ecstasy", "BE"),
+            ("speedyGonzales", "SpeedyGonzalez", "amphetamine", "DE"),
+            ("LSDlab", "TheLSDlab", "psychedelics", "NL"),
+            ("Benzoboss", None, "benzodiazepines", "FR")]
+    rows, i = [], 0
+    for old, new, category, origin in plan:
+        for market, handle, day in (("old", old, "2019-03-01"), ("new", new, "2020-03-01")):
+            if handle is None:
+                continue
+            for k in range(3):
+                i += 1
+                rows.append(listing(i, handle, origin, category, 20.0 + k, market=market,
+                                    day=day, title=f"{category.upper()} premium {k} {origin} !!"))
+    for k in range(3):
+        i += 1
+        rows.append(listing(i, "Unrelated", "US", "non_drug", 5.0, market="new",
+                            day="2020-03-01", title=f"gift card {k}"))
+    frame = pd.DataFrame(rows)
+    return prepare(frame)
+
+
+def linker_cfg() -> dict:
+    return load_params()["analyse"]["linker"]
+
+
+def test_linker_links_exact_and_changed_handles():
+    accounts = vendor_accounts(two_markets())
+    linker = make_linker(linker_cfg()).fit(accounts)
+    links = linker.predict(accounts[accounts["market"] == "old"],
+                           accounts[accounts["market"] == "new"])
+    found = dict(zip(links["vendor"], links["vendor_to"], strict=True))
+    assert found == {"GreenDragon": "GreenDragon", "Coke_King": "coke king",
+                     "PillPalace": "PillPalace2", "speedyGonzales": "SpeedyGonzalez",
+                     "LSDlab": "TheLSDlab"}
+    exact = links.set_index("vendor")["handle_exact"]
+    assert exact["GreenDragon"] and exact["Coke_King"] and not exact["PillPalace"]
+    assert "handle_similarity" in links.set_index("vendor").loc["PillPalace", "evidence"]
+    assert links["score"].between(0, 1).all()
+
+
+def test_linker_without_similarity_evidence_keeps_exact_handles_only():
+    accounts = vendor_accounts(two_markets())
+    linker = VendorLinker(evidence=()).fit(accounts)
+    links = linker.predict(accounts[accounts["market"] == "old"],
+                           accounts[accounts["market"] == "new"])
+    assert set(links["vendor"]) == {"GreenDragon", "Coke_King"}
+
+
+def test_link_handle_and_perturbation():
+    assert link_handle(" Coke_King ") == link_handle("coke king") == "cokeking"
+    rng = random.Random(1)
+    changed = [perturb_handle("GreenDragon", rng) for _ in range(30)]
+    assert all(c != "GreenDragon" for c in changed)
+    assert len(set(changed)) > 5
+
+
+def test_linker_evaluation_on_perturbed_handles():
+    accounts = vendor_accounts(two_markets())
+    result = evaluate_linker(accounts, "old", "new", make_linker(linker_cfg()), 1.0, seed=3)
+    assert result["verifiable_pairs"] == 2   # only identical handles are verifiable
+    assert [s["evidence"] for s in result["steps"]][0] == "handle_exact"
+    assert sum(s["links_added"] for s in result["steps"]) == result["steps"][-1]["links"]
+    assert result["recall"] == 1.0
+
+
+def test_migration_after_shock_respects_dates():
+    accounts = vendor_accounts(two_markets())
+    linker = make_linker(linker_cfg()).fit(accounts)
+    shocks = [{"name": "old_closure", "market": "old", "date": "2019-06-01"},
+              {"name": "too_early", "market": "old", "date": "2019-01-01"}]
+    links, summary = migration_links(accounts, shocks, linker)
+    assert (links["shock"] == "old_closure").sum() == 5
+    assert (links["shock"] == "too_early").sum() == 0  # nobody active on `old` before it
+    row = summary.set_index("shock").loc["old_closure"]
+    assert row["accounts_before"] == 6 and row["linked"] == 5
+
+
+def test_analyse_pseudonymises_vendor_columns():
+    cfg = load_params()["analyse"]
+    cfg = {**cfg, "shocks": [{"name": "s", "market": "old", "date": "2019-06-01"}],
+           "linker": {**cfg["linker"], "evaluation": {"markets": ["old", "new"]}}}
+    raw = two_markets().drop(columns=["origin", "month"])
+    tables, metrics = analyse(raw, pd.DataFrame(), cfg, seed=0, vendor_key="k")
+    assert tables["vendors"]["vendor"].str.startswith("v_").all()
+    assert tables["migration_links"]["vendor_to"].str.startswith("v_").all()
+    assert metrics["linker_evaluation"]["verifiable_pairs"] == 2
+    plain, _ = analyse(raw, pd.DataFrame(), cfg, seed=0)
+    assert "GreenDragon" in set(plain["vendors"]["vendor"])
+
+
+def test_cli_rejects_listings_without_extraction(tmp_path):
+    path = tmp_path / "l.csv"
+    pd.DataFrame([{"listing_id": "x", "market": "m", "vendor": "v"}]).to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["analyse", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "run `cryptodrug classify`" in result.output
