@@ -38,22 +38,51 @@ DRAWS = [
     ("alphabay", "markets/alphabay-2017", r"^Drugs", False, 80),
     ("cryptomarketstudy", "markets/cryptomarketstudy-2019", r"", True, 60),
 ]
+# Round 2 (targets shipping exclusions and descriptions): (market config, folder, column,
+# regex the column must match, n). Listings already in the gold are never drawn again.
+EXCLUSION_RE = (r"(?i)\b(?:except|excluding|no ship|not ship|do(?:n'?t| not) ship|no usa|"
+                r"not to|no shipping|au(?:ss|ß)er|sauf|behalve|niet naar)")
+DRAWS_2 = [
+    ("agora", "markets/agora-2014", "ships_to_raw", EXCLUSION_RE, 20),
+    ("agora", "markets/agora-2014", "description", EXCLUSION_RE, 15),
+    ("agora", "markets/agora-2014", "description", r".", 10),
+    ("cryptomarketstudy", "markets/cryptomarketstudy-2019", "description", EXCLUSION_RE, 12),
+    ("dream", "html/dream/listings", "description", r".", 6),
+    ("empire", "html/empire/listings", "description", r".", 12),
+]
+
+
+def _draws(round_: int) -> list[tuple[str, str, str, str, int]]:
+    if round_ == 2:
+        return DRAWS_2
+    return [(m, f, "description" if d else "category_raw", r"." if d else pattern, n)
+            for m, f, pattern, d, n in DRAWS]
 
 
 @app.command()
-def prefill(out: Annotated[Path, typer.Option("-o")], seed: int = 7) -> None:
+def prefill(out: Annotated[Path, typer.Option("-o")], seed: int = 7, round_: Annotated[
+        int, typer.Option("--round")] = 1,
+        gold: Path = Path("data/gold/extraction/real.csv")) -> None:
     root = public_data_root()
     if root is None:
         raise typer.BadParameter("public data absent")
+    done = set()
+    if round_ > 1 and gold.exists():
+        old = pd.read_csv(gold)
+        done = set(zip(old["source_file"], old["source_row"], strict=True))
     frames = []
-    for market, folder, pattern, with_desc, n in DRAWS:
+    for market, folder, column, pattern, n in _draws(round_):
         cfg = load_market_config(market)
         listings = ingest_files(expand_inputs([root / folder], cfg), cfg).listings
-        pool = listings[listings["category_raw"].str.contains(pattern, regex=True)]
-        if with_desc:
-            pool = pool[pool["description"].str.len() > 0]
-        pick = pool.sample(n=n, random_state=seed).assign(market_config=market, folder=folder)
-        frames.append(pick)
+        listings = listings[[(f, int(r)) not in done for f, r in
+                             zip(listings["source_file"], listings["source_row"], strict=True)]]
+        pool = listings[listings[column].fillna("").str.contains(pattern, regex=True)]
+        pick = pool.sample(n=min(n, len(pool)), random_state=seed)
+        # the gold folder is the one the source_file is relative to (html: "listings/x")
+        base = [str(Path(folder).parents[len(Path(f).parts) - 2]) if "/" in f else folder
+                for f in pick["source_file"]]
+        frames.append(pick.assign(market_config=market, folder=base))
+        done |= set(zip(pick["source_file"], pick["source_row"].astype(int), strict=True))
     sample = pd.concat(frames, ignore_index=True)
     labelled = extract_listings(sample, load_params())
     labelled["text_hash"] = sample.apply(text_hash, axis=1)
@@ -77,7 +106,8 @@ def show(work: Path, start: int = 0, count: int = 50, desc_chars: int = 1500) ->
 
 @app.command()
 def finish(work: Path, corrections: Path, out: Path = Path("data/gold/extraction/real.csv"),
-           heldout_fraction: float = 0.5) -> None:
+           heldout_fraction: float = 0.5, append: bool = False) -> None:
+    """Write the gold; `--append` adds a later round's listings to the existing file."""
     rows = pd.read_json(work, lines=True, dtype=False)
     fixes = json.loads(corrections.read_text())
     records = []
@@ -92,6 +122,11 @@ def finish(work: Path, corrections: Path, out: Path = Path("data/gold/extraction
                         "text_hash": r.text_hash, "split": split_of(r.text_hash, heldout_fraction),
                         **labels})
     gold = pd.DataFrame(records)
+    if append and out.exists():
+        old = pd.read_csv(out, dtype=str, keep_default_na=False)
+        gold = pd.concat([old, gold.astype(str).replace({"nan": "", "None": ""})],
+                         ignore_index=True).drop_duplicates(["source_file", "source_row"],
+                                                            keep="last")
     gold.to_csv(out, index=False)
     typer.echo(f"{len(gold)} gold rows ({(gold.split == 'test').sum()} held out) -> {out}")
 

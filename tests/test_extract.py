@@ -178,3 +178,59 @@ def test_gold_hash_and_split_are_stable() -> None:
     assert split_of(text_hash(row), 0.5) in ("dev", "test")
     real, _ = load_gold(load_params()["extraction"]["gold"])
     assert len(real) >= 350 and not {"title", "description"} & set(real.columns)
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "field", "value"),
+    [
+        ("(40) Codeine tablets brand X", "", "units", 40),
+        ("60 premium vape cartridges mixed flavours", "", "units", 60),
+        ("Assorted vapes (12)", "", "units", 12),
+        ("2020 edition grow guide", "", "units", None),
+        ("Kava root 8g - 30x extract", "", "mass_g", 8.0),
+        ("Kava root 8g - 30x extract", "", "units", None),
+        ("Haze #9 x Cheese cross, seeds sold out", "", "units", None),
+        ("Pillen 150mg 500st", "", "units", 500),
+        ("Promo until 21st May: 3g hash", "", "units", None),
+        ("Amphetamine 10g 75+% pure", "", "purity_pct", 75.0),
+        ("Amphetamine 10g pure 72%+", "", "purity_pct", 72.0),
+        ("Speed 5g 68% zuiverheid", "", "purity_pct", 68.0),
+        ("E-book (100% original) money making", "", "purity_pct", None),
+        ("CBD oil 10ml", "100% natural oil. Lab tested: 18% CBD", "purity_pct", 18.0),
+        ("Tablets 120+mg x 50", "", "dose_mg", 120.0),
+        ("2,000mg/10ml THC liquid refill", "", "dose_mg", 200.0),
+        ("2,000mg/10ml THC liquid refill", "", "volume_ml", 10.0),
+        ("Reagent kit", "Included: 1 x 50 ug sample blotter", "units", 1),
+    ],
+)
+def test_tuned_patterns(extractor: ListingExtractor, title: str, description: str, field: str,
+                        value: float | None) -> None:
+    got = one(extractor, title=title, description=description, price_raw="10",
+              currency_raw="EUR")[field]
+    assert (pd.isna(got) if value is None else got == pytest.approx(value, rel=0.01)), got
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "src", "dst", "origin", "dests", "excluded"),
+    [
+        ("Hash 10g CZ-CZ fast", "", "", "", "CZ", ["CZ"], []),
+        ("Pills 20x NL to EU", "", "", "", "NL", ["europe"], []),
+        ("[PL > WW] weed 5g", "", "", "", "PL", ["worldwide"], []),
+        ("Mephedrone crystals 5g SE", "", "", "", "SE", [], []),
+        ("Ketamine 3g - AU STOCK", "", "", "", "AU", [], []),
+        ("Ketamine 3g -UK next day", "", "", "", "GB", [], []),
+        ("Cheapest in the UK 5g speed", "", "", "", None, [], []),
+        ("2 UK CC fullz", "", "", "", None, [], []),
+        ("Weed 5g", "", "Germany", "Wordwide", "DE", ["worldwide"], []),
+        ("Weed 5g", "We do not ship to newcomers internationally.", "Germany", "Europe", "DE",
+         ["europe"], []),
+    ],
+)
+def test_tuned_shipping(extractor: ListingExtractor, title: str, description: str, src: str,
+                        dst: str, origin: str | None, dests: list[str],
+                        excluded: list[str]) -> None:
+    row = one(extractor, title=title, description=description, price_raw="10",
+              currency_raw="EUR", src=src, dst=dst)
+    assert (row["ships_from"] if isinstance(row["ships_from"], str) else None) == origin
+    assert list(row["ships_to"]) == dests
+    assert list(row["ships_to_excluded"]) == excluded

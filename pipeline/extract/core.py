@@ -17,7 +17,13 @@ from spacy.tokens import Doc
 from tqdm import tqdm
 
 from pipeline.extract.prices import Price, RateTable, currency_code, price_from_raw, read_prices
-from pipeline.extract.quantities import Quantities, dose_context, read_quantities, slang_mass
+from pipeline.extract.quantities import (
+    Quantities,
+    bare_count,
+    dose_context,
+    read_quantities,
+    slang_mass,
+)
 from pipeline.extract.shipping import Shipping
 from pipeline.extract.vocab import Vocabulary, normalise, parse_number
 from pipeline.registry import Registry
@@ -120,6 +126,8 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
             out[name] = value if value is not None else getattr(dq, name)
         if out["mass_g"] is None and out["units"] is None and out["volume_ml"] is None:
             out["mass_g"] = slang_mass(title, t_matches, v) or slang_mass(desc, d_matches, v)
+        if counted and all(out[f] is None for f in ("mass_g", "units", "volume_ml")):
+            out["units"] = bare_count(title, t_matches, v)
         if out["units"] is not None:
             out["units"] = int(out["units"]) if out["units"] < 2**62 else None
 
@@ -127,7 +135,7 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
         desc_prices = read_prices(desc, d_matches, v)
         table = _price_table(desc, dq, desc_prices, v)
         offers = _title_offers(tq, price) or table
-        if price is None:
+        if price is None or price.currency is None:  # a bare number: read the text
             text_prices = read_prices(title, t_matches, v) or desc_prices
             price = text_prices[0] if text_prices else None
             if table:
@@ -148,13 +156,15 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
         origin, dests, excl = self.shipping_.raw_fields(_text(row.get("ships_from_raw")),
                                                         _text(row.get("ships_to_raw")))
         text = f"{title.text}\n{desc.text}"
-        out["ships_from"] = origin or self.shipping_.text_origin(text)
-        out["ships_to"] = dests or self.shipping_.text_destinations(text)
+        out["ships_from"] = (origin or self.shipping_.text_origin(text)
+                             or self.shipping_.title_origin(title.text))
+        out["ships_to"] = (dests or self.shipping_.text_destinations(text)
+                           or self.shipping_.title_route(title.text)[1])
         excl = list(excl)  # the raw-field result is cached: never mutate it
         for code in self.shipping_.text_exclusions(text):
             if code not in excl:
                 excl.append(code)
-        out["ships_to_excluded"] = list(excl)
+        out["ships_to_excluded"] = self.shipping_.excluded(excl)
         return out
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803

@@ -67,6 +67,8 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
     core = shape.replace("M", "")
     start, end = span.start, span.end
     name, kind, factor = units[-1]
+    if _is_ordinal(tokens, shape, vocab):
+        return None
     if core == "NU":
         return Mention(kind, name, [nums[0] * factor], start, end)
     if core == "NRNU":
@@ -89,6 +91,18 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
             return Mention(k1, n1, [a * b], start, end, per_item=a, count=b, tags=["multipack"])
         return Mention(k1, n1, [a], start, end)
     return None
+
+
+def _is_ordinal(tokens: list[str], shape: str, vocab: Vocabulary) -> bool:
+    """A number and a unit word that is also its ordinal suffix: "1st", "21st" are dates."""
+    suffixes = vocab.quantities.get("ordinal_suffixes", {})
+    for i, cls in enumerate(shape[1:], start=1):
+        digit = suffixes.get(tokens[i].lower()) if cls == "U" and shape[i - 1] == "N" else None
+        if digit is not None and tokens[i - 1].isdigit():
+            n = int(tokens[i - 1])
+            if n % 10 == int(digit) and n % 100 not in (11, 12, 13):
+                return True
+    return False
 
 
 def _has_word(doc: Doc, extra: str, words: frozenset[str]) -> bool:
@@ -127,7 +141,42 @@ def _purity(doc: Doc, start: int, end: int, vocab: Vocabulary) -> float | None:
     before = doc[start - 1].lower_ if start > 0 else ""
     if after in q["purity_not_before"] or before in q["purity_not_after"]:
         return None
+    if value >= float(q["purity_claim_from"]) and end < len(doc) and doc[end].is_alpha:
+        return None
     return value
+
+
+def _multiplier_ok(doc: Doc, start: int, end: int, vocab: Vocabulary) -> bool:
+    """Not "25x extract" (a strength) nor "#7 x" (part of a name)."""
+    q = vocab.quantities
+    after = {t.lower_ for t in doc[end : end + 2]}
+    before = doc[start - 1].lower_ if start > 0 else ""
+    return not after.intersection(q["multiplier_not_before"]) and before not in q[
+        "multiplier_not_after"]
+
+
+def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary) -> float | None:
+    """A count without a unit word: a whole number opening a title ("(50) Norco", "100 dank
+    vape") or in brackets closing it ("Vapes (10)")."""
+    q = vocab.quantities
+    words = [t.i for t in doc if not t.is_space]
+    if not words:
+        return None
+    first, last = words[0], words[-1]
+    for label, start, end in matches:
+        if label != "BARE_COUNT":
+            continue
+        bracketed = end - start == 3
+        if not (start == first or (bracketed and end - 1 == last)):
+            continue
+        after = next((t.lower_ for t in doc[end:] if not t.is_space), "")
+        if not bracketed and (after in q["bare_count_not_before"] or after in vocab.unit_of
+                              or not after):
+            continue
+        value = parse_number(doc[start + bracketed].text)
+        if value is not None and value.is_integer() and 2 <= value <= float(q["bare_count_max"]):
+            return value
+    return None
 
 
 def read_quantities(
@@ -144,8 +193,11 @@ def read_quantities(
             continue
         if label == "DOSE_PER_ML":
             value = parse_number(doc[start].text)
-            if value is not None:
-                mentions.append(Mention("dose_ml", "mg/ml", [value], start, end))
+            per = parse_number(doc[end - 2].text) if end - start == 5 else 1.0
+            if value is not None and per:
+                mentions.append(Mention("dose_ml", "mg/ml", [value / per], start, end))
+                if end - start == 5:  # the bottle's volume
+                    mentions.append(Mention("volume", "ml", [per], end - 2, end))
                 taken.update(range(start, end))
             continue
         mention = read_mention(doc[start:end], vocab)
@@ -154,7 +206,8 @@ def read_quantities(
             taken.update(range(start, end))
     multipliers = []
     for label, start, end in matches:
-        if label == "MULTIPLIER" and not taken.intersection(range(start, end)):
+        if label == "MULTIPLIER" and not taken.intersection(range(start, end)) \
+                and _multiplier_ok(doc, start, end, vocab):
             num = doc[start] if _NUM.match(doc[start].text) else doc[end - 1]
             value = parse_number(num.text)
             if value is not None and value >= 1:
@@ -167,8 +220,8 @@ def read_quantities(
         if m.kind == "mass" and (m.unit == "ug" or (m.unit == "mg" and counted)):
             if out.dose_mg is None:
                 out.dose_mg = (m.per_item if m.per_item is not None else m.values[0]) * 1000
-                if m.count is not None and out.units is None:
-                    out.units = m.count
+            if m.count is not None and out.units is None:
+                out.units = m.count
             continue
         if m.kind == "dose_ml":
             out.dose_mg = out.dose_mg if out.dose_mg is not None else m.values[0]

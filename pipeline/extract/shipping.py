@@ -70,7 +70,9 @@ class Places:
     def _code(self, token: str, free_text: bool) -> tuple[str, ...] | None:
         """A two- or three-letter code; in free text only when in capitals and unambiguous."""
         bare = token.rstrip(".")
-        if bare.lower() in self.stop or bare.upper() in self.ambiguous and (
+        if bare.lower() in self.stop and not (free_text and bare.isupper() and len(bare) == 2):
+            return None  # "au" is a French word, "AU" in capitals Australia
+        if bare.upper() in self.ambiguous and (
                 free_text or not bare.isupper()):
             return None
         if free_text and not bare.isupper():
@@ -130,6 +132,11 @@ class Shipping:
                                 key=len, reverse=True)
         self.origin_suffixes = frozenset(str(w) for w in ship["origin_suffixes"])
         self.negations = frozenset(str(w) for w in ship["negations"])
+        links = "|".join(re.escape(str(w)) for w in ship["route_links"])
+        self.route = re.compile(rf"(?<![\w-])([^\W\d_][\w.]*)\s*(?:{links})\s*([^\W\d_][\w.]*)"
+                                rf"(?![\w-])", re.IGNORECASE)
+        self.title_not_after = frozenset(str(w) for w in ship["title_origin_not_after"])
+        self.never_excluded = frozenset(str(w) for w in ship["never_excluded"])
         self._cue_index: dict[int, dict[str, list[list[str]]]] = {}
 
     @cached_property
@@ -244,6 +251,35 @@ class Shipping:
             if nxt < len(toks) and toks[nxt].lower() in self.origin_suffixes and len(codes) == 1:
                 return codes[0]
         return None
+
+    def title_route(self, title: str) -> tuple[str | None, list[str]]:
+        """(origin, destinations) of a route in a title: "UK-UK", "USA to USA", "[CA-WW]"."""
+        for m in self.route.finditer(title):
+            src = self.places.find([m.group(1)], free_text=True)
+            dst = self.places.find([m.group(2)], free_text=True)
+            if src and dst and len(src[0][2]) == 1:
+                return src[0][2][0], list(dst[0][2])
+        return None, []
+
+    def title_origin(self, title: str) -> str | None:
+        """An origin stated as a route or as the country closing the title ("... Ketamine
+        UK")."""
+        origin = self.title_route(title)[0]
+        if origin:
+            return origin
+        toks = words(title)
+        hits = self.places.find(toks, free_text=True)
+        if hits:
+            i, size, codes = hits[-1]
+            before = toks[i - 1].lower() if i > 0 else ""
+            if (i + size == len(toks) and len(codes) == 1 and codes[0] not in REGIONS
+                    and before not in self.title_not_after):
+                return codes[0]
+        return None
+
+    def excluded(self, codes: list[str]) -> list[str]:
+        """Exclusions without places that cannot be excluded (worldwide)."""
+        return [c for c in codes if c not in self.never_excluded]
 
     def text_destinations(self, text: str) -> list[str]:
         out: list[str] = []

@@ -30,6 +30,12 @@ _BRACKETS = re.compile(r"[()\[\]{}]")
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=\d)|(?<=\s)-(?=\d)")
 # a full stop after a word ("EUR.", "mg.") becomes its own token in every language
 _WORD_STOP = re.compile(r"(?<=[^\W\d_])\.(?=\s|$)")
+# "at least" plus signs glued to a number: "200+mg", "80+%", "85%+" read as "200 mg", "80 %"
+_PLUS = re.compile(r"(?<=\d)\++(?=[^\W\d_]|%)|(?<=\d%)\++")
+# a per cent sign after digits is its own token in every language (nl keeps "83%")
+_PERCENT = re.compile(r"(?<=\d)%")
+# a slash between a unit and a number ("mg/10ml") is its own token
+_UNIT_SLASH = re.compile(r"(?<=[^\W\d_])/(?=\d)")
 _INVISIBLE = dict.fromkeys(
     i for i in range(0x110000) if unicodedata.category(chr(i)) in ("Cf", "Cc") and chr(i) != "\n"
 )
@@ -41,6 +47,7 @@ def normalise(text: str, max_chars: int) -> str:
     tokenise the same in every language."""
     text = unicodedata.normalize("NFKC", text[:max_chars]).translate(_INVISIBLE)
     text = _HYPHEN.sub(" - ", _BRACKETS.sub(lambda m: f" {m.group()} ", text))
+    text = _UNIT_SLASH.sub(" / ", _PERCENT.sub(" %", _PLUS.sub(" ", text)))
     return _WORD_STOP.sub(" .", _DIGIT_LETTER.sub(" ", text))
 
 
