@@ -12,6 +12,7 @@ with VADER, the lexicon a researcher would otherwise reach for.
 from __future__ import annotations
 
 import glob
+import hashlib
 import itertools
 import json
 import re
@@ -64,6 +65,11 @@ def normalise_text(text: str, emoji: dict[str, str], max_chars: int) -> str:
 
 def has_words(text: str) -> bool:
     return bool(_WORD.search(text))
+
+
+def text_hash(text: str) -> str:
+    """Key of a stored label: the first 16 hex digits of the text's SHA-256 (never the text)."""
+    return hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:16]
 
 
 # --- sources of labelled reviews -------------------------------------------------------
@@ -301,25 +307,44 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
     seed: int = 42
 
     def fit(
-        self, texts: list[str], y: list[str], groups: list[str] | None = None
+        self,
+        texts: list[str],
+        y: list[str],
+        groups: list[str] | None = None,
+        sample_weight: list[float] | None = None,
+        human: list[bool] | None = None,
     ) -> SentimentModel:
         """`groups` (vendor|market per text, "" for texts that always stay in training)
-        enable the tuned decision offsets of `cfg.decision`; without them: plain argmax."""
+        enable the tuned decision offsets of `cfg.decision`; without them: plain argmax.
+        `sample_weight` upweights texts; `human` marks human-labelled texts, on which the
+        offsets are tuned when `decision.tune_on` is `human`."""
         prepared, labels = self._prepare(texts), np.asarray(y)
+        weight = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight)
         self.pipeline_ = MODELS.get(self.cfg["model"])(self.cfg, self.seed)
-        self.pipeline_.fit(prepared, labels)
+        self.pipeline_.fit(prepared, labels, clf__sample_weight=weight)
         self.classes_ = np.array(self.pipeline_.classes_)
         self.offsets_ = np.zeros(len(self.classes_))
         decision = self.cfg.get("decision", {})
         if decision.get("tune") and groups is not None:
-            self.offsets_ = self._tuned_offsets(prepared, labels, np.asarray(groups), decision)
+            marked = np.zeros(len(labels), bool) if human is None else np.asarray(human, bool)
+            self.offsets_ = self._tuned_offsets(
+                prepared, labels, np.asarray(groups), decision, weight, marked
+            )
         return self
 
     def _tuned_offsets(
-        self, prepared: list[str], y: np.ndarray, groups: np.ndarray, decision: dict[str, Any]
+        self,
+        prepared: list[str],
+        y: np.ndarray,
+        groups: np.ndarray,
+        decision: dict[str, Any],
+        weight: np.ndarray,
+        human: np.ndarray,
     ) -> np.ndarray:
         """Out-of-fold probabilities over grouped folds of the grouped texts (sellers never
-        straddle a fold), then the offsets that maximise their macro-F1."""
+        straddle a fold), then the offsets that maximise their macro-F1: on the human-labelled
+        texts among them with `tune_on: human` (rating labels disagree with what texts say,
+        most of all on neutral), else on all of them."""
         from sklearn.model_selection import GroupKFold
 
         dev, always = np.flatnonzero(groups != ""), np.flatnonzero(groups == "")
@@ -329,13 +354,16 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         for train, held in GroupKFold(n_splits=decision["folds"]).split(dev, groups=groups[dev]):
             rows = np.concatenate([dev[train], always])
             part = MODELS.get(self.cfg["model"])(self.cfg, self.seed)
-            part.fit([prepared[i] for i in rows], y[rows])
+            part.fit([prepared[i] for i in rows], y[rows], clf__sample_weight=weight[rows])
             columns = [list(self.classes_).index(c) for c in part.classes_]
             proba[np.ix_(held, columns)] = part.predict_proba([prepared[i] for i in dev[held]])
         grid = np.arange(
             decision["grid"]["low"], decision["grid"]["high"] + 1e-9, decision["grid"]["step"]
         )
-        return tune_offsets(proba, np.searchsorted(self.classes_, y[dev]), grid)
+        rows = np.ones(len(dev), bool)
+        if decision.get("tune_on") == "human" and human[dev].any():
+            rows = human[dev]
+        return tune_offsets(proba[rows], np.searchsorted(self.classes_, y[dev][rows]), grid)
 
     def decision_offsets(self) -> dict[str, float]:
         return {
@@ -531,21 +559,93 @@ def system_figures(y_true: list[str], labels: list[str], scores: list[float]) ->
 
 
 def training_frame(corpus: pd.DataFrame, seeds: pd.DataFrame | None) -> pd.DataFrame:
-    """Texts, labels and tuning groups (vendor|market; "" = seed examples, always trained on)."""
+    """Texts, labels, weights and tuning groups (vendor|market; "" = seed examples, always
+    trained on)."""
     frame = corpus[["text", "label"]].assign(
         group=corpus.get("vendor", pd.Series("", index=corpus.index)).fillna("").astype(str)
         + "|"
-        + corpus.get("market", pd.Series("", index=corpus.index)).fillna("").astype(str)
+        + corpus.get("market", pd.Series("", index=corpus.index)).fillna("").astype(str),
+        weight=corpus.get("weight", pd.Series(1.0, index=corpus.index)).astype(float),
+        human=corpus.get("human", pd.Series(False, index=corpus.index)).astype(bool),
     )
     if seeds is None:
         return frame
-    return pd.concat([frame, seeds[["text", "label"]].assign(group="")], ignore_index=True)
+    return pd.concat(
+        [frame, seeds[["text", "label"]].assign(group="", weight=1.0, human=False)],
+        ignore_index=True,
+    )
 
 
 def fit_model(frame: pd.DataFrame, cfg: dict[str, Any], seed: int) -> SentimentModel:
     return SentimentModel(cfg=cfg, seed=seed).fit(
-        frame["text"].tolist(), frame["label"].tolist(), groups=frame["group"].tolist()
+        frame["text"].tolist(),
+        frame["label"].tolist(),
+        groups=frame["group"].tolist(),
+        sample_weight=frame["weight"].tolist(),
+        human=frame["human"].tolist(),
     )
+
+
+# --- human-labelled gold -----------------------------------------------------------------
+
+GOLD_COLUMNS = ("source", "review_id", "text_sha", "label", "split")
+
+
+def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
+    """Human labels (data/gold/sentiment/labels.csv: keys + text hash, never the text) joined
+    to the corpus rows they label: the corpus columns plus `human_label` and `gold_split`,
+    indexed like `corpus`. None when no labelled review is in this corpus (the bundled
+    sample). A labelled review missing from a corpus that holds others, a changed text (hash
+    mismatch) or an unknown label or split is an InputError: labels are never re-attached
+    to a text they were not given for."""
+    gold = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = set(GOLD_COLUMNS) - set(gold.columns)
+    if missing:
+        raise InputError(f"{path}: lacks column(s) {', '.join(sorted(missing))}")
+    bad = gold[~gold["label"].isin(LABELS) | ~gold["split"].isin(("train", "test"))]
+    if len(bad):
+        raise InputError(
+            f"{path}: review {bad['review_id'].iloc[0]}: label must be one of {', '.join(LABELS)}"
+            " and split train or test"
+        )
+    twice = gold["review_id"][gold["review_id"].duplicated()]
+    if len(twice):
+        raise InputError(f"{path}: review {twice.iloc[0]} labelled twice")
+    position = pd.Series(np.arange(len(corpus)), index=corpus["review_id"].astype(str))
+    position = position[~position.index.duplicated()]
+    found = gold["review_id"].isin(position.index)
+    if not found.any():
+        return None
+    if not found.all():
+        raise InputError(
+            f"{path}: {int((~found).sum())} labelled reviews not in the corpus "
+            f"(e.g. {gold.loc[~found, 'review_id'].iloc[0]}): rebuild it with `review-corpus`"
+        )
+    rows = corpus.iloc[position[gold["review_id"]].to_numpy()]
+    now = rows["text"].map(text_hash).to_numpy()
+    changed = gold["text_sha"].to_numpy() != now
+    if changed.any():
+        raise InputError(
+            f"{path}: {int(changed.sum())} labelled reviews changed text since labelling "
+            f"(hash mismatch, e.g. {gold.loc[changed, 'review_id'].iloc[0]})"
+        )
+    return rows.assign(human_label=gold["label"].to_numpy(), gold_split=gold["split"].to_numpy())
+
+
+def with_human_labels(
+    corpus: pd.DataFrame, gold: pd.DataFrame | None, weight: float
+) -> pd.DataFrame:
+    """The corpus with the human label in place of the rating label on the human-labelled
+    TRAIN rows it holds, weighted `weight` and marked `human` (the rest weigh 1); `weight` 0
+    leaves it as is. Rows of the gold `test` part are never touched."""
+    out = corpus.assign(weight=1.0, human=False)
+    if gold is None or weight <= 0:
+        return out
+    train = gold[gold["gold_split"].eq("train") & gold.index.isin(corpus.index)]
+    out.loc[train.index, "label"] = train["human_label"]
+    out.loc[train.index, "weight"] = float(weight)
+    out.loc[train.index, "human"] = True
+    return out
 
 
 def evaluate(
@@ -554,10 +654,15 @@ def evaluate(
     seed: int,
     seeds: pd.DataFrame | None,
     multilingual: pd.DataFrame | None = None,
+    human: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Held-out sellers (grouped split), crossed markets, VADER on the same English
-    test reviews, and the project's invented multilingual reviews per language."""
+    test reviews, the project's invented multilingual reviews per language, and the
+    human-labelled gold `human` (`load_human_gold`, indexed like `corpus`): its train part is
+    trained on, its test part (the held-out sellers' reviews) only scored."""
     from sklearn.model_selection import GroupShuffleSplit
+
+    weight = cfg.get("human_gold", {}).get("train_weight", 0)
 
     metrics: dict[str, Any] = {"label_counts": corpus["label"].value_counts().to_dict()}
     split = GroupShuffleSplit(n_splits=1, test_size=cfg["eval"]["test_size"], random_state=seed)
@@ -565,7 +670,15 @@ def evaluate(
         split.split(corpus, groups=corpus["vendor"] + "|" + corpus["market"])
     )
     train, test = corpus.iloc[train_idx], corpus.iloc[test_idx]
-    model = fit_model(training_frame(train, seeds), cfg, seed)
+    if human is not None:
+        moved = human["gold_split"].eq("test") != human.index.isin(test.index)
+        if moved.any():
+            raise InputError(
+                f"human gold: {int(moved.sum())} labelled reviews changed sides of the "
+                f"held-out-seller split (e.g. {human.loc[moved, 'review_id'].iloc[0]}): the "
+                "corpus, `reviews.eval` or `seed` differ from when the gold was drawn"
+            )
+    model = fit_model(training_frame(with_human_labels(train, human, weight), seeds), cfg, seed)
     gold = test["label"].tolist()
     predicted, scores = model.score_texts(test["text"].tolist())
     compound = vader_compound(test["text"].tolist())
@@ -594,7 +707,9 @@ def evaluate(
         metrics["heldout_markets"] = {}
         for held in markets:
             tr, te = corpus[corpus["market"] != held], corpus[corpus["market"] == held]
-            cross = fit_model(training_frame(tr, seeds), cfg, seed)
+            cross = fit_model(
+                training_frame(with_human_labels(tr, human, weight), seeds), cfg, seed
+            )
             te_gold, te_texts = te["label"].tolist(), te["text"].tolist()
             te_compound = vader_compound(te_texts)
             metrics["heldout_markets"][held] = {
@@ -605,7 +720,41 @@ def evaluate(
             }
     if multilingual is not None and len(multilingual):
         metrics["multilingual_sample"] = _by_language(model, multilingual, cfg)
+    metrics["human_gold"] = (
+        human_gold_figures(model, human, cfg)
+        if human is not None
+        else {"skipped": "no human-labelled review in this corpus (public data absent)"}
+    )
     return metrics
+
+
+def human_gold_figures(
+    model: SentimentModel, gold: pd.DataFrame, cfg: dict[str, Any]
+) -> dict[str, Any]:
+    """The model and VADER against human labels on the gold test part, and how far the
+    rating-derived labels agree with the human ones (their kappa measures label noise)."""
+    test = gold[gold["gold_split"].eq("test")]
+    human = test["human_label"].tolist()
+    texts = test["text"].tolist()
+    compound = vader_compound(texts)
+    return {
+        "labelled": {
+            f"{split}/{source}": part["human_label"].value_counts().to_dict()
+            for (split, source), part in gold.groupby(["gold_split", "source"])
+        },
+        "train_weight": cfg.get("human_gold", {}).get("train_weight", 0),
+        "decision_tuned_on": cfg.get("decision", {}).get("tune_on", "rating"),
+        "test": {
+            "model": classification_figures(human, model.score_texts(texts)[0]),
+            "vader": classification_figures(
+                human, _vader_from_compound(compound, cfg["vader_thresholds"])
+            ),
+            "rating_labels": classification_figures(human, test["label"].tolist()),
+        },
+        "rating_vs_human_all": classification_figures(
+            gold["human_label"].tolist(), gold["label"].tolist()
+        ),
+    }
 
 
 def _by_language(model: SentimentModel, frame: pd.DataFrame, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -734,9 +883,11 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
     from pipeline.io import console, read_table
 
     cfg = review_config(params)
-    corpus = _labelled(read_table(corpus_path), cfg)
+    corpus = _labelled(read_table(corpus_path), cfg).reset_index(drop=True)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
-    train = training_frame(corpus, seeds)
+    gold = _human_gold(corpus, cfg)
+    weight = cfg.get("human_gold", {}).get("train_weight", 0)
+    train = training_frame(with_human_labels(corpus, gold, weight), seeds)
     model = fit_model(train, cfg, params.get("seed", 42))
     card = {
         "task": "review sentiment (negative/neutral/positive)",
@@ -744,6 +895,7 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
         "trained_on": str(corpus_path),
         "reviews": len(corpus),
         "seed_examples": len(seeds),
+        "human_labelled_train_reviews": int(train["human"].sum()),
         "label_counts": train["label"].value_counts().to_dict(),
         "rating_scales": cfg["rating_scales"],
         "decision_offsets": model.decision_offsets(),
@@ -759,10 +911,11 @@ def run_evaluate(
     from pipeline.io import console, read_table
 
     cfg = review_config(params)
-    corpus = _labelled(read_table(corpus_path), cfg)
+    corpus = _labelled(read_table(corpus_path), cfg).reset_index(drop=True)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
     extra = _labelled(read_table(multilingual), cfg) if multilingual else None
-    metrics = evaluate(corpus, cfg, params.get("seed", 42), seeds, extra)
+    gold = _human_gold(corpus, cfg)
+    metrics = evaluate(corpus, cfg, params.get("seed", 42), seeds, extra, gold)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2))
     held = metrics["heldout_sellers"]
@@ -787,7 +940,33 @@ def run_evaluate(
         )
     for lang, m in metrics.get("multilingual_sample", {}).items():
         console.print(f"multilingual sample {lang:<4} macro-F1 {m['macro_f1']:.3f} (n={m['n']})")
+    gold_figures = metrics["human_gold"]
+    if "skipped" in gold_figures:
+        console.print(f"human gold skipped: {gold_figures['skipped']}")
+    else:
+        console.print("human gold test part (labels by a person from the text):")
+        for name, m in gold_figures["test"].items():
+            per_class = "  ".join(f"{k} {v['f1']:.3f}" for k, v in m["per_class"].items())
+            console.print(
+                f"  {name:<13} macro-F1 {m['macro_f1']:.3f}  kappa {m['kappa']:.3f}  "
+                f"n {m['n']:<4} {per_class}"
+            )
+        noise = gold_figures["rating_vs_human_all"]
+        console.print(
+            f"rating-derived vs human labels, all {noise['n']} gold reviews: "
+            f"kappa {noise['kappa']:.3f}, macro-F1 {noise['macro_f1']:.3f}"
+        )
     return metrics
+
+
+def _human_gold(corpus: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame | None:
+    """The configured human gold joined to `corpus`, or None where none is configured."""
+    path = cfg.get("human_gold", {}).get("labels")
+    if not path:
+        return None
+    if not Path(path).exists():
+        raise InputError(f"{path}: human gold labels not found (`reviews.human_gold.labels`)")
+    return load_human_gold(Path(path), corpus)
 
 
 def run_sentiment(

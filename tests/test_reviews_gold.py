@@ -1,0 +1,130 @@
+"""Human-labelled sentiment gold (issue 6): loader (keys + text hash), training use, and the
+real labels against the real corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import reviews as R
+from pipeline.config import compose_params
+
+CFG = compose_params()["reviews"]
+GOLD = Path(CFG["human_gold"]["labels"])
+
+
+def _corpus() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "review_id": ["t:0", "t:1", "t:2", "t:3"],
+            "text": ["never came", "fire, thanks", "FE will update", "ok"],
+            "label": ["negative", "negative", "neutral", "positive"],
+            "vendor": ["a", "b", "c", "d"],
+            "market": "m",
+        }
+    )
+
+
+def _labels(tmp_path: Path, corpus: pd.DataFrame, rows: dict[str, tuple[str, str]]) -> Path:
+    text = corpus.set_index("review_id")["text"]
+    frame = pd.DataFrame(
+        [
+            {
+                "source": "t",
+                "review_id": rid,
+                "text_sha": R.text_hash(text.get(rid, "")),
+                "label": label,
+                "split": split,
+            }
+            for rid, (label, split) in rows.items()
+        ]
+    )
+    path = tmp_path / "labels.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_text_hash_is_stable_and_short() -> None:
+    assert R.text_hash("fire") == R.text_hash("fire") != R.text_hash("fire ")
+    assert len(R.text_hash("fire")) == 16
+
+
+def test_gold_joins_by_key_and_hash(tmp_path: Path) -> None:
+    corpus = _corpus()
+    path = _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "t:3": ("neutral", "test")})
+    gold = R.load_human_gold(path, corpus)
+    assert gold.index.tolist() == [1, 3]
+    assert gold["human_label"].tolist() == ["positive", "neutral"]
+    assert gold["gold_split"].tolist() == ["train", "test"]
+    assert gold["label"].tolist() == ["negative", "positive"]  # rating labels kept beside
+
+
+def test_gold_hash_mismatch_is_clear_error(tmp_path: Path) -> None:
+    corpus = _corpus()
+    path = _labels(tmp_path, corpus, {"t:1": ("positive", "train")})
+    changed = corpus.assign(text=corpus["text"].str.upper())
+    with pytest.raises(R.InputError, match=r"changed text since labelling \(hash mismatch.*t:1"):
+        R.load_human_gold(path, changed)
+
+
+def test_gold_absent_corpus_gives_none_partial_gives_error(tmp_path: Path) -> None:
+    corpus = _corpus()
+    path = _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "x:9": ("neutral", "test")})
+    with pytest.raises(R.InputError, match="1 labelled reviews not in the corpus"):
+        R.load_human_gold(path, corpus)
+    other = corpus.assign(review_id=["s:0", "s:1", "s:2", "s:3"])
+    assert (
+        R.load_human_gold(_labels(tmp_path, corpus, {"t:1": ("positive", "train")}), other) is None
+    )
+
+
+@pytest.mark.parametrize(("label", "split"), [("mixed", "train"), ("positive", "dev")])
+def test_gold_bad_label_or_split(tmp_path: Path, label: str, split: str) -> None:
+    corpus = _corpus()
+    with pytest.raises(R.InputError, match="label must be one of"):
+        R.load_human_gold(_labels(tmp_path, corpus, {"t:1": (label, split)}), corpus)
+
+
+def test_human_labels_replace_train_rows_only(tmp_path: Path) -> None:
+    corpus = _corpus()
+    path = _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "t:3": ("neutral", "test")})
+    gold = R.load_human_gold(path, corpus)
+    out = R.with_human_labels(corpus, gold, 10)
+    assert out["label"].tolist() == ["negative", "positive", "neutral", "positive"]
+    assert out["weight"].tolist() == [1.0, 10.0, 1.0, 1.0]
+    assert out["human"].tolist() == [False, True, False, False]
+    assert R.with_human_labels(corpus, gold, 0)["label"].tolist() == corpus["label"].tolist()
+    frame = R.training_frame(out, R.load_seed_examples(Path(CFG["seed_examples"])))
+    assert frame["human"].sum() == 1 and frame["weight"].max() == 10.0
+
+
+def test_sample_evaluation_skips_human_gold(sample_data: Path) -> None:
+    """The bundled sample holds none of the labelled real reviews: a note, not an error."""
+    corpus = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
+    assert R._human_gold(corpus, CFG) is None
+    cfg = {**CFG, "decision": {**CFG["decision"], "tune": False}}
+    metrics = R.evaluate(corpus, cfg, 42, None)
+    assert "public data absent" in metrics["human_gold"]["skipped"]
+
+
+@pytest.mark.public_data
+def test_real_gold_matches_real_corpus(public_data: Path) -> None:
+    """Every stored label finds its review with the same text, the split is the one the
+    evaluation draws, and the gold is large and balanced enough to measure 3 classes."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    params = compose_params(["data=public"])
+    corpus, _ = R.build_corpus(
+        public_data, params["data"]["reviews"]["sources"], CFG["rating_scales"]
+    )
+    gold = R.load_human_gold(GOLD, corpus)
+    assert gold is not None and len(gold) >= 400
+    split = GroupShuffleSplit(
+        n_splits=1, test_size=CFG["eval"]["test_size"], random_state=params["seed"]
+    )
+    _, test_idx = next(split.split(corpus, groups=corpus["vendor"] + "|" + corpus["market"]))
+    assert (gold["gold_split"].eq("test") == gold.index.isin(test_idx)).all()
+    counts = gold.groupby(["gold_split", "source"])["human_label"].value_counts()
+    assert counts.min() >= 10 and len(counts) == 12  # every class, source and part
