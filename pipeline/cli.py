@@ -51,12 +51,16 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 @one_line_errors
 def ingest(
     inputs: Annotated[list[Path], typer.Argument(help="raw files or folders of one market")],
-    market: Annotated[str, typer.Option(help="market config name (conf/markets/NAME.yaml) or path")],
+    market: Annotated[
+        str, typer.Option(help="market config name (conf/markets/NAME.yaml) or a YAML path")
+    ],
     out: OutPath,
     pseudonymise: Annotated[
         bool, typer.Option(help="replace vendor handles by keyed tokens ($CRYPTODRUG_VENDOR_KEY)")
     ] = False,
-    metrics: Annotated[Path | None, typer.Option(help="write counts and fill rates as JSON")] = None,
+    metrics: Annotated[
+        Path | None, typer.Option(help="write counts and fill rates as JSON")
+    ] = None,
 ) -> None:
     """Raw scrapes of one market -> canonical listings (SPEC section 2)."""
     from pipeline.ingest.cli import run_ingest
@@ -72,40 +76,331 @@ def _not_built(name: str) -> None:
     raise typer.Exit(code=1)
 
 
+MarketConfigsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--market-config", help="extra market YAML (or folder) whose category_map labels"),
+]
+
+
 @app.command("train-classifier")
-def train_classifier(inp: InPath, out: OutPath) -> None:
+@one_line_errors
+def train_classifier(
+    inp: InPath,
+    out: Annotated[Path, typer.Option("-o", "--out", help="model directory")],
+    params: ParamsOpt = None,
+    market_config: MarketConfigsOpt = None,
+    metrics: Annotated[
+        Path | None, typer.Option(help="evaluation JSON to copy into the model card")
+    ] = None,
+) -> None:
     """Labelled canonical listings -> a model directory with a model card."""
-    _not_built("train-classifier")
+    from pipeline.classify import run_train
+    from pipeline.config import load_params
+
+    run_train(inp, out, load_params(params), market_config or [], metrics)
 
 
 @app.command()
-def classify(inp: InPath, out: OutPath) -> None:
-    """Canonical listings -> + category, category_confidence."""
-    _not_built("classify")
+@one_line_errors
+def classify(
+    inp: InPath,
+    out: OutPath,
+    model: Annotated[Path, typer.Option(help="model directory")] = Path("models/classifier"),
+    params: ParamsOpt = None,
+) -> None:
+    """Canonical listings -> + category, category_confidence (+ OUT.review for low confidence)."""
+    from pipeline.classify import run_classify
+    from pipeline.config import load_params
+
+    run_classify(inp, out, model, load_params(params))
+
+
+@app.command("evaluate-classifier")
+@one_line_errors
+def evaluate_classifier(
+    inp: InPath,
+    out: Annotated[Path, typer.Option("-o", "--out", help="metrics JSON")],
+    figure: Annotated[Path | None, typer.Option(help="confusion-matrix PNG")] = None,
+    params: ParamsOpt = None,
+    market_config: MarketConfigsOpt = None,
+    max_per_market: Annotated[
+        int | None, typer.Option(help="evaluate on at most N labelled rows a market")
+    ] = None,
+) -> None:
+    """In-market split and leave-one-market-out evaluation of the configured model."""
+    from pipeline.classify import run_evaluate
+    from pipeline.config import load_params
+
+    run_evaluate(inp, out, figure, load_params(params), market_config or [], max_per_market)
 
 
 @app.command()
-def extract(inp: InPath, out: OutPath) -> None:
+@one_line_errors
+def extract(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Canonical listings -> + quantities, doses, purity, prices in EUR, shipping."""
-    _not_built("extract")
+    from pipeline.extract.cli import run_extract
+
+    run_extract(inp, out, params)
+
+
+@app.command("evaluate-extraction")
+@one_line_errors
+def evaluate_extraction(
+    out: Annotated[Path, typer.Option("-o", "--out", help="metrics JSON")] = Path(
+        "reports/metrics/extraction.json"
+    ),
+    params: ParamsOpt = None,
+) -> None:
+    """Per-field P/R/F1 on the extraction gold, beside quantulum3 and price-parser."""
+    from pipeline.extract.cli import run_evaluate
+
+    run_evaluate(out, params)
 
 
 @app.command()
-def sentiment(inp: InPath, out: OutPath) -> None:
-    """Reviews -> + sentiment, sentiment_score."""
-    _not_built("sentiment")
+@one_line_errors
+def analyse(
+    inp: InPath,
+    out: Annotated[Path, typer.Option("-o", "--out", help="output folder of Parquet tables")],
+    feedback: Annotated[
+        Path | None, typer.Option(help="folder of ingest's *.feedback.* companion tables")
+    ] = None,
+    metrics: Annotated[
+        Path | None, typer.Option(help="write the linker evaluation as JSON")
+    ] = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Classified, extracted listings -> vendor, country, transaction and migration tables."""
+    from pipeline.analyse.cli import run_analyse
+
+    run_analyse(inp, out, feedback, params, metrics)
+
+
+@app.command()
+@one_line_errors
+def report(
+    inp: Annotated[Path, typer.Argument(help="analytics folder written by `cryptodrug analyse`")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="HTML file")] = Path(
+        "reports/index.html"
+    ),
+    metrics_dir: Annotated[
+        Path, typer.Option(help="folder of the stages' metrics JSON")
+    ] = Path("reports/metrics"),
+    params: ParamsOpt = None,
+) -> None:
+    """Analytics + stage metrics -> one offline HTML report with embedded figures."""
+    from pipeline.config import load_params
+    from pipeline.report import run_report
+
+    console.print(f"report -> {run_report(inp, out, metrics_dir, load_params(params))}")
+
+
+@app.command()
+@one_line_errors
+def sentiment(
+    inp: InPath,
+    out: OutPath,
+    model: Annotated[Path, typer.Option(help="sentiment model directory")] = Path(
+        "models/sentiment"
+    ),
+    rating_scale: Annotated[
+        str | None, typer.Option(help="scale of `rating` (reviews.rating_scales), e.g. pm5, five")
+    ] = None,
+    summary_dir: Annotated[
+        Path | None, typer.Option(help="write per-vendor/country and risk summaries here")
+    ] = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Reviews -> + sentiment, sentiment_score (and aspects, rating_label)."""
+    from pipeline.config import load_params
+    from pipeline.reviews import run_sentiment
+
+    run_sentiment(inp, out, load_params(params), model, rating_scale, summary_dir)
+
+
+@app.command("review-corpus")
+@one_line_errors
+def review_corpus(out: OutPath, params: ParamsOpt = None) -> None:
+    """Labelled reviews from `data.reviews.sources` (ratings -> labels, duplicates set aside)."""
+    from pipeline.config import load_params
+    from pipeline.reviews import run_review_corpus
+
+    run_review_corpus(load_params(params), out)
+
+
+@app.command("train-sentiment")
+@one_line_errors
+def train_sentiment(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
+    """Rated reviews (+ the multilingual seed examples) -> a sentiment model directory."""
+    from pipeline.config import load_params
+    from pipeline.reviews import run_train
+
+    run_train(inp, out, load_params(params))
+
+
+@app.command("evaluate-sentiment")
+@one_line_errors
+def evaluate_sentiment(
+    inp: InPath,
+    out: OutPath,
+    multilingual: Annotated[
+        Path | None, typer.Option(help="rated NL/FR/DE/EN reviews scored per language")
+    ] = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Held-out sellers and markets, VADER on the same reviews -> metrics JSON."""
+    from pipeline.config import load_params
+    from pipeline.reviews import run_evaluate
+
+    run_evaluate(inp, out, load_params(params), multilingual)
 
 
 @app.command("harm-reduction")
-def harm_reduction(inp: InPath, out: OutPath) -> None:
-    """Forum posts -> + harm_reduction, hr_labels."""
-    _not_built("harm-reduction")
+@one_line_errors
+def harm_reduction(
+    inp: InPath,
+    out: OutPath,
+    model: Annotated[Path, typer.Option(help="harm-reduction model directory")] = Path(
+        "models/harm_reduction"
+    ),
+    summary: Annotated[
+        Path | None, typer.Option(help="write the share of posts per label here")
+    ] = None,
+) -> None:
+    """Forum posts -> + harm_reduction, hr_labels (and hr_evidence: the lexicon's spans)."""
+    from pipeline.forums import run_harm_reduction
+
+    run_harm_reduction(inp, out, model, summary)
+
+
+@app.command("forum-corpus")
+@one_line_errors
+def forum_corpus(out: OutPath, params: ParamsOpt = None) -> None:
+    """Forum posts from `data.forums.sources`, with text hashes for the stored labels."""
+    from pipeline.config import load_params
+    from pipeline.forums import run_forum_corpus
+
+    run_forum_corpus(load_params(params), out)
+
+
+@app.command("train-harm-reduction")
+@one_line_errors
+def train_harm_reduction(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
+    """Posts + the labelled set (data/gold/harm_reduction) -> a model directory."""
+    from pipeline.config import load_params
+    from pipeline.forums import run_train
+
+    run_train(inp, out, load_params(params))
+
+
+@app.command("evaluate-harm-reduction")
+@one_line_errors
+def evaluate_harm_reduction(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
+    """Per-label precision/recall/F1 on the held-out labelled posts -> metrics JSON."""
+    from pipeline.config import load_params
+    from pipeline.forums import run_evaluate
+
+    run_evaluate(inp, out, load_params(params))
+
+
+ThemeModelOpt = Annotated[Path, typer.Option("--model", help="theme coder directory")]
+CodebookOpt = Annotated[Path | None, typer.Option("--codebook", help="codebook YAML")]
+CorrectionsOpt = Annotated[
+    Path | None, typer.Option("--corrections", help="browser corrections (JSON lines)")
+]
 
 
 @app.command("code-themes")
-def code_themes(inp: InPath, out: OutPath) -> None:
-    """Answer segments -> one row per assigned code."""
-    _not_built("code-themes")
+@one_line_errors
+def code_themes(
+    inp: InPath,
+    out: OutPath,
+    codebook: CodebookOpt = None,
+    model: ThemeModelOpt = Path("models/themes"),
+    corrections: CorrectionsOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Answer segments -> one row per assigned code (+ quarantine, review queue, new themes)."""
+    from pipeline.themes.stage import run_code
+
+    run_code(inp, out, model, corrections, params, codebook)
+
+
+@app.command("import-answers")
+@one_line_errors
+def import_answers(
+    inputs: Annotated[list[Path], typer.Argument(help="survey CSV exports, transcripts, folders")],
+    out: OutPath,
+    params: ParamsOpt = None,
+) -> None:
+    """LimeSurvey/Qualtrics CSV and .txt/.docx transcripts -> answer segments (SPEC 6)."""
+    from pipeline.themes.stage import run_import
+
+    run_import(inputs, out, params)
+
+
+@app.command("train-themes")
+@one_line_errors
+def train_themes(
+    out: OutPath,
+    gold: Annotated[Path | None, typer.Option(help="gold coded segments")] = None,
+    codebook: CodebookOpt = None,
+    corrections: CorrectionsOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Gold coded segments + browser corrections -> a theme coder directory."""
+    from pipeline.themes.stage import run_train
+
+    run_train(gold, out, corrections, codebook, params)
+
+
+@app.command("evaluate-themes")
+@one_line_errors
+def evaluate_themes(
+    out: OutPath,
+    gold: Annotated[Path | None, typer.Option(help="gold coded segments")] = None,
+    coded: Annotated[Path | None, typer.Option(help="coded sample (code-themes output)")] = None,
+    corrections: CorrectionsOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Held-out agreement with human codes (kappa per code, alpha, F1) -> metrics JSON."""
+    from pipeline.themes.stage import run_evaluate
+
+    run_evaluate(gold, out, corrections, params, coded)
+
+
+@app.command("export-qdpx")
+@one_line_errors
+def export_qdpx(
+    segments: Annotated[Path, typer.Argument(help="segments (import-answers output)")],
+    codes: Annotated[Path, typer.Argument(help="coded segments (code-themes output)")],
+    out: OutPath,
+    codebook: CodebookOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Coded segments -> REFI-QDA project (.qdpx) for QualCoder, NVivo, ATLAS.ti, MAXQDA."""
+    from pipeline.themes.stage import run_export
+
+    run_export(segments, codes, out, codebook, params)
+
+
+@app.command()
+@one_line_errors
+def inspect(
+    segments: Annotated[Path, typer.Argument(help="segments (import-answers output)")],
+    codes: Annotated[Path, typer.Argument(help="coded segments (code-themes output)")],
+    corrections: CorrectionsOpt = None,
+    codebook: CodebookOpt = None,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8765,
+    token: Annotated[
+        str | None, typer.Option(envvar="CRYPTODRUG_INSPECT_TOKEN", help="access token")
+    ] = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Browse and correct coded answers in a local web app (127.0.0.1 only)."""
+    from pipeline.themes.inspect_app import serve
+
+    serve(segments, codes, corrections, codebook, port, token, params)
 
 
 if __name__ == "__main__":

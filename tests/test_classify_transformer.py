@@ -1,0 +1,67 @@
+"""The transformer path, offline: a tiny BERT built here from a tokenizer trained on local
+text (saved as tokenizer.json and loaded from the checkpoint folder, never retrained)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.models import build_model, load_model
+
+pytest.importorskip("transformers")
+
+TEXTS = {
+    "cannabis": ["10g kush premium", "5 gr weed haze", "hash 25g top", "cannabis buds 28g"],
+    "cocaine": ["1g cocaine uncut", "coke 5 gr pure", "crack rocks 2g", "peruvian flake 10g"],
+    "non_drug": ["netflix login cheap", "paypal account", "fraud guide pdf", "cvv dump fresh"],
+}
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    corpus = [t for texts in TEXTS.values() for t in texts] * 5
+    tokenizer.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=200,
+                                                                    special_tokens=specials))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]",
+                                   pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+                                   mask_token="[MASK]")
+    fast.save_pretrained(folder)
+    config = BertConfig(vocab_size=fast.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    return folder
+
+
+def test_transformer_fine_tunes_saves_safetensors_and_reloads(tmp_path, checkpoint):
+    texts = [t for texts in TEXTS.values() for t in texts] * 4
+    labels = [c for c, texts in TEXTS.items() for _ in texts] * 4
+    cfg = {"name": "transformer",
+           "params": {"checkpoint": str(checkpoint), "epochs": 15, "batch_size": 8,
+                      "learning_rate": 5e-3, "max_length": 32}}
+    model = build_model(cfg, seed=0).fit(texts, labels)
+    assert (model.predict(texts) == np.array(labels)).mean() > 0.8
+    model.save(tmp_path)
+    assert (tmp_path / "model.safetensors").exists() and (tmp_path / "tokenizer.json").exists()
+    (tmp_path / "model_card.json").write_text(json.dumps({"model": "transformer"}))
+    loaded = load_model(tmp_path)
+    assert loaded.classes_.tolist() == ["cannabis", "cocaine", "non_drug"]
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts),
+                               atol=1e-5)
+
+
+def test_transformer_needs_a_local_checkpoint():
+    from pipeline.io import InputError
+
+    model = build_model({"name": "transformer", "params": {"checkpoint": "/no/such/model"}}, 0)
+    with pytest.raises(InputError, match="not a local folder"):
+        model.fit(["a", "b"], ["cannabis", "non_drug"])
