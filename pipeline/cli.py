@@ -186,13 +186,28 @@ def report(
     metrics_dir: Annotated[
         Path, typer.Option(help="folder of the stages' metrics JSON")
     ] = Path("reports/metrics"),
+    reviews_summary: Annotated[
+        Path, typer.Option(help="summaries of `cryptodrug sentiment` (shown when present)")
+    ] = Path("data/processed/reviews_summary"),
+    forum_summary: Annotated[
+        Path, typer.Option(help="summary of `cryptodrug harm-reduction` (shown when present)")
+    ] = Path("data/processed/forum_posts_summary.parquet"),
+    themes: Annotated[
+        Path, typer.Option(help="codes of `cryptodrug code-themes` (shown when present)")
+    ] = Path("data/processed/themes.parquet"),
+    segments: Annotated[
+        Path, typer.Option(help="segments of `cryptodrug import-answers`")
+    ] = Path("data/interim/segments.parquet"),
     params: ParamsOpt = None,
 ) -> None:
-    """Analytics + stage metrics -> one offline HTML report with embedded figures."""
+    """Analytics + stage metrics and summaries -> one offline HTML report with embedded
+    figures; a stage whose outputs are absent is shown as "not run"."""
     from pipeline.config import load_params
     from pipeline.report import run_report
 
-    console.print(f"report -> {run_report(inp, out, metrics_dir, load_params(params))}")
+    page = run_report(inp, out, metrics_dir, load_params(params), reviews_summary,
+                      forum_summary, themes, segments)
+    console.print(f"report -> {page}")
 
 
 @app.command()

@@ -13,11 +13,21 @@ import pytest
 
 from pipeline.analyse import analyse
 from pipeline.config import load_params
-from pipeline.io import write_table
-from pipeline.report import headline_leaves, run_report
+from pipeline.io import InputError, write_table
+from pipeline.report import (
+    agreement_table,
+    code_counts,
+    headline_leaves,
+    optional_table,
+    run_report,
+    sentiment_rows,
+)
 
-FIGURES = ["fig-shares", "fig-time", "fig-mix", "fig-transactions", "fig-multi",
-           "fig-migration"]
+MARKET_FIGURES = ["fig-shares", "fig-time", "fig-mix", "fig-transactions", "fig-multi",
+                  "fig-migration"]
+STAGE_FIGURES = ["fig-sentiment-vendors", "fig-sentiment-countries", "fig-review-risks",
+                 "fig-forum-labels", "fig-theme-codes"]
+FIGURES = MARKET_FIGURES + STAGE_FIGURES
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -41,8 +51,51 @@ def hand_made_listings() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.fixture
-def report_html(tmp_path: Path) -> Path:
+def write_stage_outputs(root: Path, metrics: Path) -> dict[str, Path]:
+    """Hand-made summaries of the reviews, forums and themes stages (written here)."""
+    reviews = root / "reviews_summary"
+    write_table(pd.DataFrame({
+        "vendor": ["v1", "v2", "v3"], "reviews": [10, 4, 1], "share_negative": [0.2, 0.5, 1.0],
+        "share_positive": [0.7, 0.25, 0.0], "mean_score": [0.5, -0.2, -0.9]}),
+        reviews / "sentiment_by_vendor.parquet")
+    write_table(pd.DataFrame({
+        "ships_from": ["NL", "BE", "DE"], "reviews": [8, 5, 2], "share_negative": [0.25, 0.4, 0.5],
+        "share_positive": [0.75, 0.4, 0.5], "mean_score": [0.5, 0.0, 0.0]}),
+        reviews / "sentiment_by_country.parquet")
+    write_table(pd.DataFrame({
+        "market": ["all", "m1", "m2"], "negative_reviews": [5, 4, 1],
+        "share_non_delivery": [0.6, 0.5, 1.0], "share_scam": [0.2, 0.25, 0.0],
+        "share_non_delivery_or_scam": [0.8, 0.75, 1.0]}),
+        reviews / "negative_review_risks.parquet")
+    forum = root / "forum_posts_summary.parquet"
+    write_table(pd.DataFrame({"label": ["any", "dosing", "drug_checking"], "posts": [3, 2, 1],
+                              "share": [0.3, 0.2, 0.1], "total_posts": [10, 10, 10]}), forum)
+    segments = root / "segments.parquet"
+    write_table(pd.DataFrame({
+        "segment_id": ["s1", "s2", "s3"], "source": ["survey", "survey", "interview"],
+        "text": ["cheaper and more choice", "a friend told me", "parcels in the letterbox"]}),
+        segments)
+    themes = root / "themes.parquet"
+    write_table(pd.DataFrame({
+        "segment_id": ["s1", "s1", "s2"], "code": ["MOTIVE_PRICE", "MOTIVE_RANGE", "MOTIVE_PRICE"],
+        "lang": ["en", "en", "nl"], "source": ["survey", "survey", "survey"],
+        "needs_review": [False, True, False]}), themes)
+    (root / "themes.inductive.json").write_text(json.dumps({"uncoded_segments": 1, "themes": [
+        {"theme": "candidate_1", "size": 1, "top_terms": ["parcels", "letterbox"],
+         "examples": ["s3"]}]}))
+    (metrics / "themes.json").write_text(json.dumps({"components": ["tfidf"], "folds": 5,
+        "model_vs_human": {
+            "all": {"segments": 20, "kappa_macro": 0.71, "krippendorff_alpha": 0.7,
+                    "micro_f1": 0.8, "kappa_per_code": {"MOTIVE_RANGE": 0.64, "MOTIVE_PRICE": 0.78},
+                    "support": {"MOTIVE_RANGE": 6, "MOTIVE_PRICE": 9}},
+            "nl": {"segments": 10, "kappa_macro": 0.66, "krippendorff_alpha": 0.65,
+                   "micro_f1": 0.7, "kappa_per_code": {"MOTIVE_RANGE": None, "MOTIVE_PRICE": 0.66},
+                   "support": {"MOTIVE_RANGE": 0, "MOTIVE_PRICE": 4}}}}))
+    return {"reviews_summary": reviews, "forum_summary": forum, "themes": themes,
+            "segments": segments}
+
+
+def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
     params = load_params()
     cfg = {**params["analyse"],
            "shocks": [{"name": "old_closure", "market": "old", "date": "2019-06-01"}]}
@@ -57,7 +110,14 @@ def report_html(tmp_path: Path) -> Path:
     metrics.mkdir()
     (metrics / "classifier.json").write_text(json.dumps(
         {"test": {"macro_f1": 0.81, "kappa": 0.77, "per_class": {"cannabis": {"f1": 0.9}}}}))
-    return run_report(analytics, tmp_path / "index.html", metrics, params)
+    return analytics, metrics
+
+
+@pytest.fixture
+def report_html(tmp_path: Path) -> Path:
+    analytics, metrics = write_inputs(tmp_path)
+    stage = write_stage_outputs(tmp_path, metrics)
+    return run_report(analytics, tmp_path / "index.html", metrics, load_params(), **stage)
 
 
 def test_report_reads_off_the_focus_country(report_html: Path):
@@ -74,7 +134,71 @@ def test_report_reads_off_the_focus_country(report_html: Path):
     assert "Migration: 1 BE vendor accounts linked" in text
     # stage metrics: present ones shown (per-class left out), absent ones "not run"
     assert "test.macro_f1" in text and "per_class" not in text
-    assert text.count("not run") == len(load_params()["report"]["stage_metrics"]) - 1
+    # classifier.json and themes.json present, the other stages' metrics "not run"
+    assert text.count("not run") == len(load_params()["report"]["stage_metrics"]) - 2
+
+
+def test_report_shows_reviews_forums_and_themes(report_html: Path):
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", report_html.read_text()))
+    # reviews: the buyers' main perceived risk, and the focus country against all countries
+    assert "80% of 5 negative reviews mention non-delivery or a scam" in text
+    assert "(non-delivery 60%, scam 20%)" in text
+    assert "shipping from BE: 5 reviews, 40% negative (all countries: 33% negative)" in text
+    assert "v3 1 100.0% 0.0% 0.0%" in text            # neutral share derived: 1 - neg - pos
+    assert "v1 10 20.0% 10.0% 70.0%" in text
+    # forums: share of posts by label
+    assert "3 of 10 posts (30.0%) carry harm-reduction content" in text
+    assert "drug_checking 1 10.0% 10" in text
+    # themes: counts per code and language, κ per code and language, inductive candidates
+    assert "2 of 3 segments carry at least one of 2 codes; 1 code assignments" in text
+    assert "MOTIVE_RANGE 0.64 6" in text                # κ all, κ nl absent (None), support
+    assert "MOTIVE_PRICE 0.78 0.66 9" in text
+    assert "nl 10 0.66 0.65 0.70" in text
+    assert "MOTIVE_PRICE 1 1 2" in text                 # en, nl, total
+    assert "parcels, letterbox" in text and "“parcels in the letterbox”" in text
+    assert "not run" not in text.split("Review sentiment")[1].split("Model evaluations")[0]
+
+
+def test_report_says_not_run_for_absent_stages(tmp_path: Path):
+    analytics, metrics = write_inputs(tmp_path)
+    html = run_report(analytics, tmp_path / "index.html", metrics, load_params(),
+                      tmp_path / "absent", tmp_path / "absent.parquet",
+                      tmp_path / "absent.parquet", tmp_path / "absent.parquet").read_text()
+    for section in ("reviews", "forums", "themes"):
+        body = html.split(f'<h2 id="{section}">')[1].split("<h2")[0]
+        assert '<p class="notrun">not run' in body
+    assert html.count('src="data:image/png;base64,') == len(MARKET_FIGURES)
+    assert not any(f'id="{fig}"' in html for fig in STAGE_FIGURES)
+
+
+def test_sentiment_rows_keep_the_focus_country_and_derive_neutral():
+    table = pd.DataFrame({"ships_from": ["NL", "DE", "BE"], "reviews": [9, 5, 1],
+                          "share_negative": [0.1, 0.2, 0.5], "share_positive": [0.6, 0.8, 0.5]})
+    rows = sentiment_rows(table, "ships_from", top=1, keep="BE")
+    assert list(rows["ships_from"]) == ["NL", "BE"]
+    assert rows["share_neutral"].tolist() == pytest.approx([0.3, 0.0])
+
+
+def test_code_counts_and_agreement_table():
+    themes = pd.DataFrame({"segment_id": ["a", "a", "b", "b"], "code": ["X", "X", "Y", "X"],
+                           "lang": ["en", "en", "fr", "fr"]})
+    counts = code_counts(themes, "lang", order=["Y", "X"])
+    assert list(counts.index) == ["Y", "X"]                 # codebook order kept
+    assert counts.loc["X"].tolist() == [1, 1]                # duplicate (a, X) counted once
+    per_code, overall = agreement_table({"model_vs_human": {
+        "fr": {"segments": 3, "kappa_per_code": {"X": None}},
+        "all": {"segments": 5, "kappa_macro": 0.5, "kappa_per_code": {"X": 0.5},
+                "support": {"X": 2}}}})
+    assert list(per_code.columns) == ["code", "κ all", "κ fr", "human-coded segments"]
+    assert pd.isna(per_code.loc[0, "κ fr"]) and per_code.loc[0, "κ all"] == 0.5
+    assert overall["language"].tolist() == ["all", "fr"]
+
+
+def test_optional_table_absent_or_malformed(tmp_path: Path):
+    assert optional_table(tmp_path / "none.parquet", {"label"}) is None
+    write_table(pd.DataFrame({"label": ["any"]}), tmp_path / "f.parquet")
+    with pytest.raises(InputError, match="lacks columns"):
+        optional_table(tmp_path / "f.parquet", {"label", "posts"})
 
 
 def test_report_has_no_external_resources(report_html: Path):
