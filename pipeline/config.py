@@ -16,7 +16,20 @@ from omegaconf import OmegaConf
 
 from pipeline.io import InputError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above the working directory that holds `conf/config.yaml`
+    (where DVC runs every stage), so a command reads the configuration of the project it
+    runs in, whatever the install; the source checkout of the package otherwise."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "conf" / "config.yaml").is_file():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+PROJECT_ROOT = find_project_root()
 CONF_DIR = PROJECT_ROOT / "conf"
 PARAMS_FILE = PROJECT_ROOT / "params.yaml"
 PUBLIC_DATA_ENV = "CRYPTODRUG_PUBLIC_DATA"

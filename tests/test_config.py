@@ -25,3 +25,12 @@ def test_every_configured_market_has_an_adapter_config():
     for data_source in ("sample", "public"):
         for market in compose_params([f"data={data_source}"])["data"]["markets"]:
             assert load_market_config(market)["adapter"] in {"tabular", "html"}
+
+
+def test_project_root_is_found_from_a_subfolder_of_any_checkout(tmp_path):
+    from pipeline.config import find_project_root
+
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "config.yaml").write_text("defaults: []\n")
+    (tmp_path / "data" / "x").mkdir(parents=True)
+    assert find_project_root(tmp_path / "data" / "x") == tmp_path.resolve()
