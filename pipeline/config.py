@@ -17,7 +17,6 @@ from omegaconf import OmegaConf
 from pipeline.io import InputError
 
 
-
 def find_project_root(start: Path | None = None) -> Path:
     """The nearest folder at or above the working directory that holds `conf/config.yaml`
     (where DVC runs every stage), so a command reads the configuration of the project it

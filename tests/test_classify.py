@@ -106,7 +106,12 @@ def test_every_market_config_maps_onto_the_taxonomy():
                    "cryptomarketstudy"):
         assert market in maps
     assert maps["darkmatter"]("Stimulants > Cocaine") == "cocaine"
-    assert maps["drughub"]("Drugs » Benzos - Other") == "benzodiazepines"
+    assert maps["drughub"]("Drugs » Benzos - Pills") == "benzodiazepines"
+    # mixed shelves (SPEC 3 audit): z-drugs and tapentadol beside Xanax; kratom among opioids
+    assert maps["drughub"]("Drugs » Benzos - Other") is None
+    assert maps["darkmatter"]("Opioids > Other") is None
+    assert maps["agora"]("Drugs > Ecstasy > Other") == "nps"  # cathinones
+    assert maps["cryptomarketstudy"]("concentrate > synthetic cannabinoids") == "nps"
     assert maps["alphabay"]("Drugs & Chemicals > Cannabis & Hashish > Hash") == "cannabis"
     assert maps["agora"]("Drugs > Other") is None
 
