@@ -46,12 +46,9 @@ SOURCES: Registry[Callable[[Path], pd.DataFrame]] = Registry("forum source")
 @SOURCES.register("canonical")
 def load_canonical(path: Path) -> pd.DataFrame:
     """A table already in the post schema (post_id, text)."""
-    from pipeline.io import read_table
+    from pipeline.io import read_table_with_columns
 
-    frame = read_table(path)
-    missing = {"post_id", "text"} - set(frame.columns)
-    if missing:
-        raise InputError(f"{path}: post table lacks column(s) {', '.join(sorted(missing))}")
+    frame = read_table_with_columns(path, {"post_id", "text"}, "post")
     return frame.assign(source=Path(path).stem)
 
 

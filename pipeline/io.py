@@ -56,6 +56,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+def read_table_with_columns(path: str | Path, required: Iterable[str], what: str) -> pd.DataFrame:
+    """`read_table`, with a one-line error when the table lacks a column the stage needs."""
+    frame = read_table(path)
+    missing = set(required) - set(frame.columns)
+    if missing:
+        raise InputError(f"{path}: {what} table lacks column(s) {', '.join(sorted(missing))}")
+    return frame
+
+
 def _read_one(path: Path) -> pd.DataFrame:
     ext = _extension(path)
     try:

@@ -87,15 +87,10 @@ def parse_agora_feedback(raw: str) -> list[tuple[int, str]]:
 @SOURCES.register("canonical")
 def load_canonical(path: Path) -> pd.DataFrame:
     """A table already in the review schema (review_id, text, optional rating ...)."""
-    from pipeline.io import read_table
+    from pipeline.io import read_table_with_columns
 
-    frame = read_table(path)
-    missing = {"review_id", "text"} - set(frame.columns)
-    if missing:
-        raise InputError(f"{path}: review table lacks column(s) {', '.join(sorted(missing))}")
-    frame = frame.copy()
-    frame["source"] = Path(path).stem
-    return frame
+    frame = read_table_with_columns(path, {"review_id", "text"}, "review")
+    return frame.assign(source=Path(path).stem)
 
 
 @SOURCES.register("trust")
