@@ -197,3 +197,17 @@ def test_pseudonymisation_covers_quarantined_rows_too(tmp_path):
     path = write(tmp_path / "m_20240707.csv", HEADER + ROWS[0] + ROWS[0])
     result = run([path], key="secret")
     assert result.quarantined["vendor"].str.startswith("v_").all()
+
+
+def test_binary_garbage_is_a_one_line_error_naming_the_file(tmp_path):
+    path = tmp_path / "m_20240707.csv"
+    path.write_bytes(b"\x00\x01\x02PK\x03\x04" + bytes(range(256)) * 4)
+    with pytest.raises(InputError, match=r"m_20240707\.csv: "):
+        run([path])
+
+
+def test_unreadable_file_is_a_one_line_error(tmp_path):
+    path = tmp_path / "m_20240707.csv"
+    path.mkdir()  # a folder where a file is expected cannot be read as one
+    with pytest.raises(InputError, match="m_20240707"):
+        ingest_files([path], MARKET)
