@@ -176,7 +176,8 @@ def fig_shares(table: pd.DataFrame, countries: list[str], dpi: int) -> str:
     else:
         wide = table.pivot_table(index="market", columns="origin", values="listings_share_known",
                                  aggfunc="sum").reindex(columns=countries).fillna(0.0) * 100
-        wide.plot.bar(ax=ax, rot=0, width=0.8)
+        # many markets side by side: slanted names stay readable
+        wide.plot.bar(ax=ax, rot=30 if len(wide) > 6 else 0, width=0.8)
         ax.set_ylabel("% of listings with declared origin")
         ax.set_xlabel("")
     return _png(fig, dpi)

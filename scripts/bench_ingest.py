@@ -34,7 +34,7 @@ def main() -> None:
             rate = f"{result.rows_in / seconds:,.0f} rows/s"
         table.add_row(market, cfg["adapter"], str(len(paths)), str(result.rows_in),
                       str(len(result.listings)), f"{seconds:.2f}", rate)
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":
