@@ -68,12 +68,7 @@ def ingest(
     run_ingest(inputs, market, out, pseudonymise, metrics)
 
 
-# --- commands that later stages fill -------------------------------------------------------
-
-
-def _not_built(name: str) -> None:
-    console.print(f"error: `cryptodrug {name}` is not built yet")
-    raise typer.Exit(code=1)
+# --- stage 2: classify ------------------------------------------------------------------
 
 
 MarketConfigsOpt = Annotated[
@@ -134,6 +129,9 @@ def evaluate_classifier(
     run_evaluate(inp, out, figure, load_params(params), market_config or [], max_per_market)
 
 
+# --- stage 3: extract -----------------------------------------------------------------
+
+
 @app.command()
 @one_line_errors
 def extract(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
@@ -155,6 +153,9 @@ def evaluate_extraction(
     from pipeline.extract.cli import run_evaluate
 
     run_evaluate(out, params)
+
+
+# --- stage 4: analyse and report ------------------------------------------------------
 
 
 @app.command()
@@ -208,6 +209,9 @@ def report(
     page = run_report(inp, out, metrics_dir, load_params(params), reviews_summary,
                       forum_summary, themes, segments)
     console.print(f"report -> {page}")
+
+
+# --- stage 5: review sentiment and harm reduction -------------------------------------
 
 
 @app.command()
@@ -323,6 +327,9 @@ CodebookOpt = Annotated[Path | None, typer.Option("--codebook", help="codebook Y
 CorrectionsOpt = Annotated[
     Path | None, typer.Option("--corrections", help="browser corrections (JSON lines)")
 ]
+
+
+# --- stage 6: theme coding ------------------------------------------------------------
 
 
 @app.command("code-themes")

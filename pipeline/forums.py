@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion
 
-from pipeline.io import InputError, quarantine_frame
+from pipeline.io import InputError, load_skops, quarantine_frame
 from pipeline.registry import Registry
 
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -249,7 +249,6 @@ class HarmReductionModel(BaseEstimator, ClassifierMixin):
 
     @classmethod
     def load(cls, model_dir: Path) -> HarmReductionModel:
-        import skops.io as sio
 
         path = Path(model_dir) / "model.skops"
         if not path.exists():
@@ -258,7 +257,7 @@ class HarmReductionModel(BaseEstimator, ClassifierMixin):
             )
         meta = json.loads((Path(model_dir) / "config.json").read_text())
         model = cls(cfg=meta["cfg"], seed=meta["seed"])
-        parts = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+        parts = load_skops(path)
         model.features_, model.classifier_ = parts["features"], parts["classifier"]
         return model
 

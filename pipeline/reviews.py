@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from pipeline.io import InputError, quarantine_frame
+from pipeline.io import InputError, load_skops, quarantine_frame
 from pipeline.registry import Registry
 
 LABELS = ("negative", "neutral", "positive")
@@ -415,7 +415,6 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
 
     @classmethod
     def load(cls, model_dir: Path) -> SentimentModel:
-        import skops.io as sio
 
         model_dir = Path(model_dir)
         if not (model_dir / "model.skops").exists():
@@ -423,7 +422,7 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         meta = json.loads((model_dir / "config.json").read_text())
         model = cls(cfg=meta["cfg"], seed=meta["seed"])
         path = model_dir / "model.skops"
-        model.pipeline_ = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+        model.pipeline_ = load_skops(path)
         model.classes_ = np.array(model.pipeline_.classes_)
         model.offsets_ = np.array(meta.get("offsets", [0.0] * len(model.classes_)))
         return model

@@ -211,3 +211,4 @@ def test_unreadable_file_is_a_one_line_error(tmp_path):
     path.mkdir()  # a folder where a file is expected cannot be read as one
     with pytest.raises(InputError, match="m_20240707"):
         ingest_files([path], MARKET)
+

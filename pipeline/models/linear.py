@@ -27,12 +27,11 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer,
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from pipeline.io import InputError
+from pipeline.io import InputError, load_skops
 from pipeline.models import MODELS
 
 MODEL_FILE = "model.skops"
 # Types a saved model may contain; anything else in a file refuses to load.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
 _LETTER = re.compile(r"[^\W\d_]")
 # a letter is part of the model's alphabet when training texts use it this often
 MIN_LETTER_COUNT = 5
@@ -142,11 +141,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         path = Path(model_dir) / MODEL_FILE
         if not path.exists():
             raise InputError(f"{model_dir}: no {MODEL_FILE}")
-        untrusted = sio.get_untrusted_types(file=path)
-        unsafe = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-        if unsafe:
-            raise InputError(f"{path}: refuses to load unexpected types {', '.join(unsafe)}")
-        state = sio.load(path, trusted=untrusted)
+        state = load_skops(path)
         model = cls(min_known_share=state["min_known_share"])
         model.pipeline_, model.alphabet_ = state["pipeline"], state["alphabet"]
         model.classes_ = model.pipeline_.classes_

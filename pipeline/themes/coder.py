@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.io import InputError
+from pipeline.io import InputError, load_skops
 from pipeline.registry import Registry
 from pipeline.themes.codebook import Codebook, load_codebook
 from pipeline.themes.patterns import PatternMatcher, pipeline_for
@@ -354,23 +354,14 @@ def decide(proba: np.ndarray, threshold: float = 0.5, top_threshold: float = 1.0
     return chosen
 
 
-SAFE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
-
-
 def load_coder(folder: str | Path) -> ThemeCoder:
     """A saved coder; refuses types outside scikit-learn/numpy/scipy rather than trusting them."""
-    import skops.io as sio
-
     from pipeline.themes.codebook import parse_codebook
 
     folder = Path(folder)
     if not (folder / MODEL_FILE).exists():
         raise InputError(f"{folder}: no trained theme coder (run `cryptodrug train-themes`)")
-    untrusted = sio.get_untrusted_types(file=folder / MODEL_FILE)
-    unsafe = [t for t in untrusted if not t.startswith(SAFE_PREFIXES)]
-    if unsafe:
-        raise InputError(f"{folder}: model holds unexpected types: {', '.join(unsafe)}")
-    state = sio.load(folder / MODEL_FILE, trusted=untrusted)
+    state = load_skops(folder / MODEL_FILE)
     meta = json.loads((folder / META_FILE).read_text())
     import yaml
 

@@ -1,0 +1,27 @@
+"""Shared IO: model files are loaded without trusting foreign types."""
+
+from pathlib import Path
+
+import pytest
+import skops.io as sio
+from sklearn.linear_model import LogisticRegression
+
+from pipeline.io import InputError, load_skops
+
+
+def test_scikit_learn_model_loads(tmp_path):
+    path = tmp_path / "model.skops"
+    sio.dump({"model": LogisticRegression(C=0.5)}, path)
+    assert load_skops(path)["model"].C == 0.5
+
+
+def test_model_file_with_a_foreign_type_is_refused(tmp_path):
+    path = tmp_path / "model.skops"
+    sio.dump({"payload": Path("x")}, path)  # pathlib is no part of a model: never trusted
+    with pytest.raises(InputError, match="refuses to load unexpected types"):
+        load_skops(path)
+
+
+def test_missing_model_file_is_a_one_line_error(tmp_path):
+    with pytest.raises(InputError, match="no such model file"):
+        load_skops(tmp_path / "absent.skops")
