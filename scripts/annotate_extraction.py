@@ -50,11 +50,20 @@ DRAWS_2 = [
     ("dream", "html/dream/listings", "description", r".", 6),
     ("empire", "html/empire/listings", "description", r".", 12),
 ]
+# Round 3 (targets units, purity and exclusions): counts, units and purity wording.
+COUNT_RE = r"(?i)\b\d+\s*(?:x\b|pcs|pills|tabs|bars|blotters|vials|carts|caps)|\d\s*%"
+DRAWS_3 = [
+    ("agora", "markets/agora-2014", "description", COUNT_RE + "|" + EXCLUSION_RE[4:], 18),
+    ("agora", "markets/agora-2014", "ships_to_raw", EXCLUSION_RE, 10),
+    ("cryptomarketstudy", "markets/cryptomarketstudy-2019", "description",
+     COUNT_RE + "|" + EXCLUSION_RE[4:], 12),
+    ("darkmatter", "markets/darkmatter-2024", "title", COUNT_RE, 20),
+]
 
 
 def _draws(round_: int) -> list[tuple[str, str, str, str, int]]:
-    if round_ == 2:
-        return DRAWS_2
+    if round_ in (2, 3):
+        return DRAWS_2 if round_ == 2 else DRAWS_3
     return [(m, f, "description" if d else "category_raw", r"." if d else pattern, n)
             for m, f, pattern, d, n in DRAWS]
 

@@ -234,3 +234,47 @@ def test_tuned_shipping(extractor: ListingExtractor, title: str, description: st
     assert (row["ships_from"] if isinstance(row["ships_from"], str) else None) == origin
     assert list(row["ships_to"]) == dests
     assert list(row["ships_to_excluded"]) == excluded
+
+
+@pytest.mark.parametrize(
+    ("title", "field", "value"),
+    [
+        ("3 sweet feminized seeds", "units", 3),
+        ("120 strong blue xanax bars 2mg", "units", 120),
+        ("Grow guide 2 weeks", "units", None),
+        ("Testosterone enanthate 10ml x 250mg", "dose_mg", 250.0),
+        ("Testosterone enanthate 10ml x 250mg", "volume_ml", 10.0),
+        ("Distillate 1g (20 carts)", "mass_g", 20.0),
+        ("Distillate 1g (20 carts)", "units", 20),
+        ("Shatter 0.5 grams x 4 pcs", "mass_g", 2.0),
+        ("Xanax 2mg (30 pills)", "dose_mg", 2.0),
+    ],
+)
+def test_counts_vials_and_carts(extractor: ListingExtractor, title: str, field: str,
+                                value: float | None) -> None:
+    got = one(extractor, title=title, price_raw="10", currency_raw="EUR")[field]
+    assert (pd.isna(got) if value is None else got == pytest.approx(value, rel=0.01)), got
+
+
+@pytest.mark.parametrize(
+    ("description", "excluded"),
+    [
+        ("Worldwide. I do not ship this product to Spain or Italy.", ["ES", "IT"]),
+        ("Sorry, no shipping into Norway", ["NO"]),
+        ("We won't send to Canada.", ["CA"]),
+        ("We do not ship to New Zeland, Austrailia or Swizerland.", ["NZ", "AU", "CH"]),
+        ("We do not ship to newcomers or resellers.", []),
+    ],
+)
+def test_exclusion_wording_and_misspellings(extractor: ListingExtractor, description: str,
+                                            excluded: list[str]) -> None:
+    row = one(extractor, title="Speed 5g", description=description, price_raw="10",
+              currency_raw="EUR")
+    assert list(row["ships_to_excluded"]) == excluded
+
+
+def test_misspelt_ships_to_field_exclusions(extractor: ListingExtractor) -> None:
+    row = one(extractor, title="Speed 5g", price_raw="10", currency_raw="EUR",
+              dst="Worldwide except Swizerland and Austrailia")
+    assert list(row["ships_to"]) == ["worldwide"]
+    assert list(row["ships_to_excluded"]) == ["CH", "AU"]

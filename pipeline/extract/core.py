@@ -21,6 +21,7 @@ from pipeline.extract.quantities import (
     Quantities,
     bare_count,
     dose_context,
+    gap_count,
     read_quantities,
     slang_mass,
 )
@@ -128,6 +129,8 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
             out["mass_g"] = slang_mass(title, t_matches, v) or slang_mass(desc, d_matches, v)
         if counted and all(out[f] is None for f in ("mass_g", "units", "volume_ml")):
             out["units"] = bare_count(title, t_matches, v)
+        if out["units"] is None:
+            out["units"] = gap_count(title, t_matches, v)
         if out["units"] is not None:
             out["units"] = int(out["units"]) if out["units"] < 2**62 else None
 

@@ -27,6 +27,7 @@ class Mention:
     end: int
     per_item: float | None = None  # a mass or volume per counted item (3 x 10ml)
     count: float | None = None  # items in a multipack (3 x 10ml -> 3)
+    dose_mg: float | None = None  # a strength stated beside a volume ("10ml x 100mg")
     tags: list[str] = field(default_factory=list)
 
 
@@ -89,6 +90,9 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
             return Mention(k2, n2, [a * b], start, end, per_item=b, count=a, tags=["multipack"])
         if k2 == "count":
             return Mention(k1, n1, [a * b], start, end, per_item=a, count=b, tags=["multipack"])
+        if {k1, k2} == {"volume", "mass"} and {n1, n2} & {"mg", "ug"}:  # a vial's strength
+            vol, mg = (a, b * 1000) if k1 == "volume" else (b, a * 1000)
+            return Mention("volume", "ml", [vol], start, end, dose_mg=mg)
         return Mention(k1, n1, [a], start, end)
     return None
 
@@ -179,6 +183,19 @@ def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary)
     return None
 
 
+def gap_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary) -> float | None:
+    """A count parted from its unit word by a few words, opening a title ("3 feminized
+    seeds", "250 high quality bars")."""
+    first = next((t.i for t in doc if not t.is_space), None)
+    for label, start, _ in matches:
+        if label == "GAP_COUNT" and start == first:
+            value = parse_number(doc[start].text)
+            if value is not None and value.is_integer() \
+                    and 1 <= value <= float(vocab.quantities["bare_count_max"]):
+                return value
+    return None
+
+
 def read_quantities(
     doc: Doc, matches: list[tuple[str, int, int]], counted: bool, vocab: Vocabulary
 ) -> Quantities:
@@ -215,6 +232,10 @@ def read_quantities(
     mentions.sort(key=lambda m: m.start)
     counted = counted or bool(multipliers) or any(m.kind == "count" for m in mentions)
     multiplier = multipliers[0][0] if multipliers else None
+    if multiplier is None:  # "1g (25 carts)": each cart holds the gram
+        containers = frozenset(str(w) for w in vocab.quantities["per_item_counts"])
+        multiplier = next((m.values[0] for m in mentions if m.kind == "count" and not m.tags
+                           and doc[m.end - 1].lower_ in containers), None)
 
     for m in mentions:
         if m.kind == "mass" and (m.unit == "ug" or (m.unit == "mg" and counted)):
@@ -229,6 +250,8 @@ def read_quantities(
         if m.kind == "count":
             out.unit_options.extend((v, m.end) for v in m.values)
             continue
+        if m.dose_mg is not None and out.dose_mg is None:
+            out.dose_mg = m.dose_mg
         scale = multiplier if (multiplier and m.count is None) else 1.0
         options = out.mass_options if m.kind == "mass" else out.volume_options
         options.extend((v * scale, m.end) for v in m.values)

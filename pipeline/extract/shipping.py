@@ -7,6 +7,7 @@ regions, groups (Scandinavia) and the cue phrases of exclusion sentences."""
 
 from __future__ import annotations
 
+import difflib
 import gettext
 import re
 from functools import cached_property
@@ -62,6 +63,24 @@ class Places:
         self.unknown = frozenset(self._key(str(u)) for u in ship["unknown"])
         self.stop = frozenset(str(w) for w in ship["stopwords"])
         self.max_len = max(len(k.split()) for k in table)
+        self.fuzzy_names = sorted({self._key(c.name) for c in pycountry.countries})
+        self.fuzzy_cutoff = float(ship.get("fuzzy_cutoff", 1.0))
+        self.fuzzy_min = int(ship.get("fuzzy_min_chars", 6))
+        self._fuzzy_cache: dict[str, tuple[str, ...] | None] = {}
+
+    def _fuzzy(self, phrase: str) -> tuple[str, ...] | None:
+        """The codes of the pycountry name a misspelt phrase is closest to, if close enough."""
+        if phrase not in self._fuzzy_cache:
+            parts = phrase.split()
+            hit = None
+            if len(phrase) >= self.fuzzy_min and all(w.isalpha() and w not in self.stop
+                                                     for w in parts):
+                close = difflib.get_close_matches(phrase, self.fuzzy_names, 1, self.fuzzy_cutoff)
+                hit = self.table.get(close[0]) if close else None
+            if len(self._fuzzy_cache) > 10_000:
+                self._fuzzy_cache.clear()
+            self._fuzzy_cache[phrase] = hit
+        return self._fuzzy_cache[phrase]
 
     @staticmethod
     def _key(phrase: str) -> str:
@@ -84,9 +103,10 @@ class Places:
             return (self.codes3[low],)
         return None
 
-    def find(self, tokens: list[str],
-             free_text: bool = False) -> list[tuple[int, int, tuple[str, ...]]]:
-        """(token index, length, codes) of every place, longest phrase first."""
+    def find(self, tokens: list[str], free_text: bool = False,
+             fuzzy: bool = False) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(token index, length, codes) of every place, longest phrase first; `fuzzy` also
+        reads misspelt country names."""
         found = []
         lows = [t.lower() for t in tokens]
         i = 0
@@ -100,6 +120,11 @@ class Places:
             if hit is None and len(tokens[i].rstrip(".")) in (2, 3):
                 codes = self._code(tokens[i], free_text)
                 hit = (1, codes) if codes else None
+            for size in (2, 1) if fuzzy and hit is None else ():
+                codes = self._fuzzy(" ".join(lows[i : i + size]))
+                if codes and i + size <= len(tokens):
+                    hit = (size, codes)
+                    break
             if hit:
                 found.append((i, hit[0], hit[1]))
                 i += hit[0]
@@ -188,12 +213,12 @@ class Shipping:
                 cut = i
                 break
         inc = self._codes(toks[:cut], free_text)
-        exc = self._codes(toks[cut:], free_text)
+        exc = self._codes(toks[cut:], free_text, fuzzy=True)
         return inc, exc
 
-    def _codes(self, toks: list[str], free_text: bool) -> list[str]:
+    def _codes(self, toks: list[str], free_text: bool, fuzzy: bool = False) -> list[str]:
         out: list[str] = []
-        for _, _, codes in self.places.find(toks, free_text):
+        for _, _, codes in self.places.find(toks, free_text, fuzzy):
             out.extend(c for c in codes if c not in out)
         return out
 
@@ -234,7 +259,7 @@ class Shipping:
     def text_exclusions(self, text: str) -> list[str]:
         out: list[str] = []
         for clause in self._clauses(text, self.exclusion_cues, bare_next=True):
-            for code in self._codes(clause, free_text=True):
+            for code in self._codes(clause, free_text=True, fuzzy=True):
                 if code not in out:
                     out.append(code)
         return out

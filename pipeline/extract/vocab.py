@@ -123,11 +123,18 @@ class Vocabulary:
             "RANGE": {"LOWER": {"IN": [str(w) for w in q["range_words"]]}},
             "MAG": {"ORTH": {"IN": [str(k) for k in q["magnitudes"]]}, "OP": "?"},
             "CUR": {"LOWER": {"IN": sorted(self.currency_of)}},
+            "COUNT": {"LOWER": {"IN": sorted(w for w, u in self.unit_of.items()
+                                             if u[1] == "count")}},
+            # a word between a count and its unit ("3 feminized seeds"): no unit, no "x"
+            "WORD": {"IS_ALPHA": True, "LOWER": {"NOT_IN": sorted(
+                {*self.unit_of, *(str(w) for w in q["times"])})}},
         }
 
     def expand(self, pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
         classes = self.token_classes()
-        return [dict(classes[tok["@"]]) if "@" in tok else tok for tok in pattern]
+        # keys beside "@" (an operator such as "OP": "{1,3}") are kept
+        return [{**classes[tok["@"]], **{k: v for k, v in tok.items() if k != "@"}}
+                if "@" in tok else tok for tok in pattern]
 
     @cached_property
     def pipelines(self) -> dict[str, Pipeline]:
