@@ -28,6 +28,7 @@ from pipeline.io import (
     InputError,
     console,
     read_table,
+    require_columns,
     side_output_path,
     table_files,
     write_table,
@@ -446,9 +447,7 @@ def read_listings(path: str | Path) -> pd.DataFrame:
     labels it."""
     frames = [read_table(f).assign(**{CONFIG_COLUMN: f.stem}) for f in table_files(Path(path))]
     listings = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    missing = [c for c in ("title", "market", "category_raw") if c not in listings]
-    if missing:
-        raise InputError(f"{path}: not canonical listings, missing {', '.join(missing)}")
+    require_columns(listings, ("title", "market", "category_raw"), path, "canonical listings")
     return listings
 
 

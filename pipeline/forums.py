@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion
 
-from pipeline.io import InputError, load_skops, quarantine_frame
+from pipeline.io import InputError, load_skops, quarantine_frame, require_columns
 from pipeline.registry import Registry
 
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -374,9 +374,7 @@ def score_posts(
     posts: pd.DataFrame, model: HarmReductionModel
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Posts -> (scored with harm_reduction, hr_labels, hr_evidence; quarantined empty)."""
-    missing = {"post_id", "text"} - set(posts.columns)
-    if missing:
-        raise InputError(f"posts lack column(s) {', '.join(sorted(missing))}")
+    require_columns(posts, ("post_id", "text"), "input", what="post")
     frame = posts.reset_index(drop=True).copy()
     frame["text"] = frame["text"].fillna("").astype(str)
     empty = frame["text"].str.strip().eq("")

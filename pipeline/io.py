@@ -56,12 +56,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+def require_columns(
+    frame: pd.DataFrame, required: Iterable[str], source: object, what: str = "", hint: str = ""
+) -> None:
+    """A one-line error naming the input and every column a stage needs but did not get."""
+    missing = sorted(set(required) - set(frame.columns))
+    if missing:
+        table = f"{what} table " if what else ""
+        raise InputError(f"{source}: {table}lacks columns {', '.join(missing)}{hint}")
+
+
 def read_table_with_columns(path: str | Path, required: Iterable[str], what: str) -> pd.DataFrame:
     """`read_table`, with a one-line error when the table lacks a column the stage needs."""
     frame = read_table(path)
-    missing = set(required) - set(frame.columns)
-    if missing:
-        raise InputError(f"{path}: {what} table lacks column(s) {', '.join(sorted(missing))}")
+    require_columns(frame, required, path, what)
     return frame
 
 

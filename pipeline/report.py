@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 
-from pipeline.io import InputError, read_table  # noqa: E402
+from pipeline.io import InputError, read_table, require_columns  # noqa: E402
 
 TEMPLATES = Path(__file__).parent / "templates"
 TABLES = ("vendors", "country_shares", "product_mix", "destinations", "transactions",
@@ -288,9 +288,7 @@ def optional_table(path: Path | None, columns: set[str]) -> pd.DataFrame | None:
     if path is None or not path.exists():
         return None
     table = read_table(path)
-    missing = columns - set(table.columns)
-    if missing:
-        raise InputError(f"{path}: lacks columns {sorted(missing)}")
+    require_columns(table, columns, path)
     return table
 
 

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from pipeline.io import InputError, load_skops, quarantine_frame
+from pipeline.io import InputError, load_skops, quarantine_frame, require_columns
 from pipeline.registry import Registry
 
 LABELS = ("negative", "neutral", "positive")
@@ -442,9 +442,7 @@ def score_reviews(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reviews -> (scored, quarantined). Empty text and ratings outside the scale go to
     quarantine; the rest get sentiment, sentiment_score, aspects (and rating_label)."""
-    missing = {"review_id", "text"} - set(reviews.columns)
-    if missing:
-        raise InputError(f"reviews lack column(s) {', '.join(sorted(missing))}")
+    require_columns(reviews, ("review_id", "text"), "input", what="review")
     scales = cfg["rating_scales"]
     if scale_name not in scales:
         raise InputError(f"unknown rating scale {scale_name!r} (known: {', '.join(scales)})")
@@ -593,9 +591,7 @@ def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
     mismatch) or an unknown label or split is an InputError: labels are never re-attached
     to a text they were not given for."""
     gold = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = set(GOLD_COLUMNS) - set(gold.columns)
-    if missing:
-        raise InputError(f"{path}: lacks column(s) {', '.join(sorted(missing))}")
+    require_columns(gold, GOLD_COLUMNS, path, what="sentiment gold")
     bad = gold[~gold["label"].isin(LABELS) | ~gold["split"].isin(("train", "test"))]
     if len(bad):
         raise InputError(

@@ -46,8 +46,6 @@ def validate_listings(df: pd.DataFrame) -> pd.DataFrame:
 
 def require_listing_columns(df: pd.DataFrame, source: str) -> None:
     """A clear one-line error when a stage is handed something that is not listings."""
-    from pipeline.io import InputError
+    from pipeline.io import require_columns
 
-    missing = [c for c in CANONICAL_COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(f"{source}: not canonical listings, missing columns {', '.join(missing)}")
+    require_columns(df, CANONICAL_COLUMNS, source, what="canonical listings")

@@ -25,3 +25,12 @@ def test_model_file_with_a_foreign_type_is_refused(tmp_path):
 def test_missing_model_file_is_a_one_line_error(tmp_path):
     with pytest.raises(InputError, match="no such model file"):
         load_skops(tmp_path / "absent.skops")
+
+
+def test_missing_columns_are_named_in_one_line():
+    import pandas as pd
+
+    from pipeline.io import require_columns
+
+    with pytest.raises(InputError, match=r"^x\.csv: review table lacks columns review_id, text$"):
+        require_columns(pd.DataFrame({"rating": [1]}), ("text", "review_id"), "x.csv", "review")

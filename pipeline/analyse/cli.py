@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.analyse import analyse
-from pipeline.analyse.common import require_columns
+from pipeline.analyse.common import require_analysable
 from pipeline.analyse.transactions import FEEDBACK_COLUMNS
 from pipeline.config import load_params
 from pipeline.ingest import vendor_key_from_env
@@ -33,7 +33,7 @@ def run_analyse(inp: Path, out_dir: Path, feedback_dir: Path | None, params_path
                 metrics_path: Path | None) -> dict:
     params = load_params(params_path)
     listings = read_table(inp)
-    require_columns(listings, str(inp))
+    require_analysable(listings, str(inp))
     key = vendor_key_from_env() if params["analyse"].get("pseudonymise") else None
     with console.status("analysing listings"):
         tables, metrics = analyse(listings, read_feedback(feedback_dir), params["analyse"],

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from pipeline.io import InputError
+from pipeline.io import require_columns
 
 # what `classify` and `extract` add to canonical listings, and analyse relies on
 REQUIRED_COLUMNS = ["listing_id", "market", "scraped_at", "vendor", "title",
@@ -16,14 +16,12 @@ UNKNOWN = "unknown"
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 
 
-def require_columns(listings: pd.DataFrame, source: str) -> None:
+def require_analysable(listings: pd.DataFrame, source: str) -> None:
     """Analyse runs on classified and extracted listings: say so in one line if not."""
-    missing = [c for c in REQUIRED_COLUMNS if c not in listings.columns]
-    if missing:
-        raise InputError(
-            f"{source}: missing {', '.join(missing)} (run `cryptodrug classify` and "
-            "`cryptodrug extract` first)"
-        )
+    require_columns(
+        listings, REQUIRED_COLUMNS, source, what="listings",
+        hint=" (run `cryptodrug classify` and `cryptodrug extract` first)",
+    )
 
 
 def is_country(code: object) -> bool:

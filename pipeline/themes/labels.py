@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.io import InputError, read_table
+from pipeline.io import InputError, read_table, require_columns
 
 ACTIONS = ("accept", "reject", "change")
 UNKNOWN = -1
@@ -31,9 +31,7 @@ def read_gold(path: str | Path, codes: list[str]) -> pd.DataFrame:
     """Gold coded segments (`segment_id`, `lang`, `codes`, `coder`, `text`) with their codes
     checked against the codebook, so a typo in a code id is an error, not a lost label."""
     frame = read_table(path)
-    missing = {"segment_id", "codes"} - set(frame.columns)
-    if missing:
-        raise InputError(f"{path}: gold codes need columns {sorted(missing)}")
+    require_columns(frame, ("segment_id", "codes"), path, what="gold codes")
     frame = frame.copy()
     frame["codes"] = frame["codes"].map(split_codes)
     if "coder" not in frame.columns:

@@ -21,6 +21,7 @@ from pipeline.io import (
     console,
     quarantine_path,
     read_table,
+    require_columns,
     side_output_path,
     write_table,
 )
@@ -213,9 +214,7 @@ def run_code(
 
     cfg = themes_params(params)
     segments = read_table(inp)
-    missing = {"segment_id", "text"} - set(segments.columns)
-    if missing:
-        raise InputError(f"{inp}: segments need columns {sorted(missing)}")
+    require_columns(segments, ("segment_id", "text"), inp, what="segments")
     if segments["segment_id"].duplicated().any():
         dup = segments["segment_id"][segments["segment_id"].duplicated()].iloc[0]
         raise InputError(f"{inp}: duplicate segment_id {dup!r}")
