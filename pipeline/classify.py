@@ -200,7 +200,7 @@ def review_queue(classified: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 def labelled_data(listings: pd.DataFrame, maps: dict[str, CategoryMap],
                   max_chars: int = 1000) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The training table (`text`, `label`, `market`, `group`) and what was set aside.
+    """The training table (`text`, `label`, `market`, `path`, `group`) and what was set aside.
 
     Label noise is handled deliberately here: a text that its markets label with two
     different ids is dropped (the labels contradict each other), and repeats of one text
@@ -212,6 +212,7 @@ def labelled_data(listings: pd.DataFrame, maps: dict[str, CategoryMap],
         "text": listing_text(listings, max_chars),
         "label": label_listings(listings, maps),
         "market": keys,
+        "path": listings["category_raw"].fillna("").astype(str),
     })
     counts = {"rows": len(data), "unlabelled": int(data["label"].isna().sum())}
     data = data[data["label"].notna()]
@@ -401,6 +402,45 @@ def lomo(model_cfg: dict[str, Any], data: pd.DataFrame, eval_cfg: dict[str, Any]
     return out
 
 
+# --- label audit: which market category paths does the text disagree with? -------------
+
+
+def out_of_fold_predictions(model_cfg: dict[str, Any], data: pd.DataFrame, folds: int,
+                            seed: int, progress: Callable[[Iterable], Iterable] = iter
+                            ) -> pd.Series:
+    """Each labelled row predicted by a model that never saw it (identical texts kept in
+    one fold): the evidence for auditing labels without trusting a model fitted on them."""
+    predicted = pd.Series("", index=data.index, dtype=object)
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in progress(list(splitter.split(data["text"], data["label"],
+                                                    data["group"]))):
+        model = fit_model(model_cfg, data.iloc[train], seed)
+        predicted.iloc[test] = model.predict(data["text"].iloc[test].tolist())
+    return predicted
+
+
+def label_audit(data: pd.DataFrame, predicted: pd.Series, min_rows: int = 20) -> pd.DataFrame:
+    """Per market category path: how often out-of-fold predictions agree with the label
+    the path maps to, and what the text says instead. A path whose rows mostly read as
+    another category is mixed or mis-mapped: read a sample of it and fix its
+    `category_map` entry (or map it to null). Lowest agreement first."""
+    rows = data.assign(predicted=predicted.to_numpy(), agrees=predicted.to_numpy() == data["label"])
+    audit = []
+    for (market, path, label), group in rows.groupby(["market", "path", "label"], sort=True):
+        if len(group) < min_rows:
+            continue
+        others = group.loc[~group["agrees"], "predicted"].value_counts()
+        audit.append({
+            "market": market, "path": path, "label": label, "rows": len(group),
+            "agreement": round(float(group["agrees"].mean()), 4),
+            "read_as": others.index[0] if len(others) else "",
+            "read_as_share": round(float(others.iloc[0] / len(group)), 4) if len(others) else 0.0,
+        })
+    columns = ["market", "path", "label", "rows", "agreement", "read_as", "read_as_share"]
+    return pd.DataFrame(audit, columns=columns).sort_values(
+        ["agreement", "rows"], ascending=[True, False], ignore_index=True)
+
+
 def confusion_figure(confusion: dict[str, Any], path: str | Path, title: str) -> Path:
     """Row-normalised confusion matrix as a PNG (rows: market label, columns: predicted)."""
     import matplotlib
@@ -542,6 +582,46 @@ def run_evaluate(inp: Path, metrics_out: Path, figure: Path | None, params: dict
     metrics_out.write_text(json.dumps(result, indent=2) + "\n")
     print_evaluation(result)
     return result
+
+
+def run_audit(inp: Path, out: Path, params: dict[str, Any], market_configs: list[Path],
+              folds: int, min_rows: int, max_per_market: int | None = None,
+              metrics_out: Path | None = None) -> pd.DataFrame:
+    """Out-of-fold label audit of every mapped category path: writes the per-path table
+    and the disagreeing rows (to read), prints the paths that agree least."""
+    import json
+
+    from rich.table import Table
+
+    model_cfg, seed = params["model"], params.get("seed", 42)
+    data, _ = labelled_data(read_listings(inp), load_category_maps(market_configs),
+                            model_cfg.get("text_max_chars", 1000))
+    if max_per_market:
+        data = per_market_sample(data, max_per_market, seed)
+    predicted = out_of_fold_predictions(model_cfg, data, folds, seed, _tqdm("audit folds"))
+    audit = label_audit(data, predicted, min_rows)
+    write_table(audit, out)
+    disagreements = data.assign(predicted=predicted)[predicted != data["label"]]
+    rows_out = side_output_path(out, "disagreements")
+    write_table(disagreements.drop(columns="group"), rows_out)
+    console.print(f"{len(data)} labelled rows; out-of-fold agreement with their labels "
+                  f"{1 - len(disagreements) / len(data):.3f}; {len(audit)} paths -> {out}; "
+                  f"the {len(disagreements)} disagreeing rows, to read -> {rows_out}")
+    if metrics_out:
+        Path(metrics_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(metrics_out).write_text(json.dumps({
+            "labelled": len(data), "folds": folds,
+            "agreement": round(1 - len(disagreements) / len(data), 4),
+            "paths_audited": len(audit),
+            "paths_below_0.8": int((audit["agreement"] < 0.8).sum()),
+        }, indent=2) + "\n")
+    table = Table(title="least agreeing category paths")
+    for column in audit.columns:
+        table.add_column(column)
+    for row in audit.head(15).itertuples(index=False):
+        table.add_row(*map(str, row))
+    console.print(table)
+    return audit
 
 
 def print_evaluation(result: dict[str, Any]) -> None:

@@ -129,6 +129,29 @@ def evaluate_classifier(
     run_evaluate(inp, out, figure, load_params(params), market_config or [], max_per_market)
 
 
+@app.command("audit-labels")
+@one_line_errors
+def audit_labels(
+    inp: InPath,
+    out: Annotated[Path, typer.Option("-o", "--out", help="audit table (.csv, .parquet)")],
+    params: ParamsOpt = None,
+    market_config: MarketConfigsOpt = None,
+    folds: Annotated[int, typer.Option(help="cross-validation folds")] = 3,
+    min_rows: Annotated[int, typer.Option(help="audit paths with at least N rows")] = 20,
+    max_per_market: Annotated[
+        int | None, typer.Option(help="audit at most N labelled rows a market")
+    ] = None,
+    metrics: Annotated[Path | None, typer.Option(help="summary metrics JSON")] = None,
+) -> None:
+    """Label-noise audit: per market category path, how often a model that never saw the
+    row agrees with the label its category_map gives."""
+    from pipeline.classify import run_audit
+    from pipeline.config import load_params
+
+    run_audit(inp, out, load_params(params), market_config or [], folds, min_rows,
+              max_per_market, metrics)
+
+
 # --- stage 3: extract -----------------------------------------------------------------
 
 

@@ -17,10 +17,12 @@ from pipeline.classify import (
     CategoryMap,
     classify_listings,
     evaluate,
+    label_audit,
     labelled_data,
     listing_text,
     load_category_maps,
     load_taxonomy,
+    out_of_fold_predictions,
     per_market_sample,
     review_queue,
 )
@@ -111,7 +113,8 @@ def test_every_market_config_maps_onto_the_taxonomy():
     assert maps["drughub"]("Drugs » Benzos - Other") is None
     assert maps["darkmatter"]("Opioids > Other") is None
     assert maps["agora"]("Drugs > Ecstasy > Other") == "nps"  # cathinones
-    assert maps["cryptomarketstudy"]("concentrate > synthetic cannabinoids") == "nps"
+    # the study coded THC vape carts as synthetic: unlabelled (audit-labels, read by hand)
+    assert maps["cryptomarketstudy"]("concentrate > synthetic cannabinoids") is None
     assert maps["alphabay"]("Drugs & Chemicals > Cannabis & Hashish > Hash") == "cannabis"
     assert maps["agora"]("Drugs > Other") is None
 
@@ -182,6 +185,28 @@ def test_per_market_sample_is_capped_and_repeatable(listings, maps):
     first, second = per_market_sample(data, 50, seed=3), per_market_sample(data, 50, seed=3)
     assert first["market"].value_counts().to_dict() == {"alpha": 50, "beta": 50}
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_label_audit_finds_a_mis_mapped_path(listings):
+    """A path whose listings read as cannabis but map to cocaine is flagged first."""
+    mapping = {**MAPS["alpha"], "Drugs > Mixed": "cocaine"}
+    audit_maps = {"alpha": CategoryMap(mapping, load_taxonomy(), "alpha")}
+    alpha = listings[listings["market"] == "alpha"]
+    more_alpha = make_listings("alpha", 25, seed=99)
+    mixed = more_alpha[more_alpha["category_raw"] == "Drugs > Weed"].assign(
+        category_raw="Drugs > Mixed", listing_id=lambda d: d["listing_id"] + "-mixed")
+    data, _ = labelled_data(pd.concat([alpha, mixed], ignore_index=True), audit_maps)
+    predicted = out_of_fold_predictions(SMALL_MODEL, data, folds=3, seed=0)
+    assert predicted.ne("").all() and predicted.index.equals(data.index)
+    audit = label_audit(data, predicted, min_rows=20)
+    worst = audit.iloc[0]
+    assert (worst["path"], worst["label"], worst["read_as"]) == ("Drugs > Mixed", "cocaine",
+                                                                 "cannabis")
+    assert worst["agreement"] < 0.3 and worst["read_as_share"] > 0.7
+    # the mis-mapped rows also blur the path they read like; the other paths are clean
+    clean = set(audit.loc[audit["agreement"] > 0.9, "path"])
+    assert clean == {"Drugs > Coke", "Drugs > XTC", "Digital > Accounts"}
+    assert worst["rows"] >= 20 and set(audit.iloc[1:]["rows"]) == {60}
 
 
 def test_evaluation_degrades_gracefully_on_tiny_data(listings, maps):
@@ -272,6 +297,23 @@ def test_commands_train_evaluate_classify(tmp_path, listings):
     assert (classified["category"] == classified["listing_id"].str.split("-").str[1]).mean() > 0.9
     review = read_table(side_output_path(out, "review"))
     assert (review["category_confidence"].astype(float) < 0.9).all()
+
+
+def test_audit_labels_command(tmp_path, listings):
+    tables = write_market_tables(tmp_path / "listings", listings)
+    out = tmp_path / "audit.csv"
+    result = CliRunner().invoke(app, [
+        "audit-labels", str(tables), "-o", str(out), "--params", str(params_file(tmp_path)),
+        "--market-config", str(write_market_configs(tmp_path / "markets")), "--min-rows", "30",
+        "--metrics", str(tmp_path / "audit.json")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "audit.json").read_text())
+    assert summary["labelled"] == 480 and 0.5 < summary["agreement"] <= 1
+    audit = read_table(out)
+    assert len(audit) == 8 and set(audit["market"]) == {"alpha", "beta"}
+    disagreements = read_table(side_output_path(out, "disagreements"))
+    assert (disagreements["label"] != disagreements["predicted"]).all()
+    assert "out-of-fold agreement" in result.output
 
 
 def test_command_errors_are_one_line(tmp_path, listings):

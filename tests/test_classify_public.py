@@ -70,3 +70,17 @@ def test_unseen_script_gets_low_confidence_on_a_real_model(listings):
     frame = pd.DataFrame({"title": ["ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ ᎠᏂᏴᏫ", "ⴰⵎⴰⵣⵉⵖ ⵜⴰⵎⵓⵔⵜ"], "description": ""})
     kept, _ = classify_listings(frame, model)
     assert (kept["category_confidence"] < 0.6).all(), kept
+
+
+def test_label_audit_on_real_listings(listings):
+    """Out-of-fold predictions agree with nearly every market label (the label-noise
+    estimate in the README rests on this), and the audit table covers the mapped paths."""
+    from pipeline.classify import label_audit, out_of_fold_predictions
+
+    data, _ = labelled_data(listings, load_category_maps())
+    subset = data.sample(3000, random_state=2)
+    predicted = out_of_fold_predictions(MODEL, subset, folds=3, seed=42)
+    assert (predicted == subset["label"]).mean() > 0.9
+    audit = label_audit(subset, predicted, min_rows=20)
+    assert set(audit["market"]) == set(FOLDERS)
+    assert audit["agreement"].is_monotonic_increasing

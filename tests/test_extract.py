@@ -278,3 +278,74 @@ def test_misspelt_ships_to_field_exclusions(extractor: ListingExtractor) -> None
               dst="Worldwide except Swizerland and Austrailia")
     assert list(row["ships_to"]) == ["worldwide"]
     assert list(row["ships_to_excluded"]) == ["CH", "AU"]
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "field", "value"),
+    [
+        # a count glued to mis-decoded emoji bytes
+        ("\u00e4\u00d6\u019225x Lemon Kush feminized seeds", "", "units", 25),
+        # code names are not numbers: U-47700, 2-MMC
+        ("U-47700 caps 5mg X 20 - bonus 5%", "", "units", 20),
+        ("10-50gr x 3-MMC crystals", "", "mass_g", 10.0),
+        ("10-50gr x 3-MMC crystals", "", "units", None),
+        # "1 x sample pack" holding a counted number of items
+        ("1 x starter pack, 24 disposable vape pens", "", "units", 24),
+        # "N times" in prose and order limits are not the offer's count or mass
+        ("Speed paste 50 gram", "We post 3 times a week.", "units", None),
+        ("Benzo bars 1mg", "Orders of 30 bars minimum only.", "units", None),
+        ("Cart 1ml x 1pc", "You may order up to 14 grams per parcel.", "mass_g", None),
+        # dosing advice in a description is not a count
+        ("Mushroom vape cart", "1 hit = mild. 3-4 hits = strong.", "units", None),
+        # a multiplier does not reach another item after "&"
+        ("3x pills & 1g crystal, taster box", "", "mass_g", 1.0),
+        ("3x pills & 1g crystal, taster box", "", "units", 3),
+        # mg of resin with a multiplier is the resin's weight
+        ("1x Cured Resin 800MG", "", "mass_g", 0.8),
+        ("1x Cured Resin 800MG", "", "dose_mg", None),
+        # a hyphen between number and unit; a combination tablet's first strength
+        ("5-g of Bolivian flake, about a fifth of an ounce", "", "mass_g", 5.0),
+        ("(30) 5/325mg generic Norco", "", "dose_mg", 5.0),
+        ("Half oz 1/2 oz", "", "mass_g", 14.17),
+        # per-cart mass stated only in the description
+        ("12 premium vapes", "Mixed flavours, $25/cart/1gram.", "mass_g", 12.0),
+    ],
+)
+def test_round4_dev_classes(extractor: ListingExtractor, title: str, description: str,
+                            field: str, value: float | None) -> None:
+    got = one(extractor, title=title, description=description, price_raw="10",
+              currency_raw="EUR")[field]
+    assert (pd.isna(got) if value is None else got == pytest.approx(value, rel=0.01)), got
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "field", "value"),
+    [
+        # slogans and strain shares are not purity; a potency word keeps it
+        ("Sample of '100% O.G. Kush' 1g", "", "purity_pct", None),
+        ("1/8oz Blue Haze", "Sativa dominant (about 75%), very high THC.", "purity_pct", None),
+        ("Haze 5g", "Strain: [55% Indica / 45% Sativa]", "purity_pct", None),
+        ("Purple Kush Indica 22% THC 5g", "", "purity_pct", 22.0),
+        # promotions before the percent, also after a colon
+        ("200x Xanax 2mg Promo Extra 20% Bars Free", "", "purity_pct", None),
+        ("Speed 10g", "Korting: 10% bij FE", "purity_pct", None),
+        ("Hash 5g", "We keep a 98% successful arrival rate.", "purity_pct", None),
+        ("Speed 5g", "Cut with 30% caffeine for a smooth ride.", "purity_pct", None),
+        # percent words, "about" and bare potency figures
+        ("Coke 1g 90 procent zuiver", "", "purity_pct", 90.0),
+        ("Cocaine 1g ~90%", "", "purity_pct", 90.0),
+        ("Amnesia 5g THC 25", "", "purity_pct", 25.0),
+        ("Gummies 10x THC 25mg", "", "purity_pct", None),
+        # a percent after "x" is not a multiplier; a magnitude before "x" scales it
+        ("1-14gr x 86% Champagne MDMA", "", "mass_g", 1.0),
+        ("1-14gr x 86% Champagne MDMA", "", "units", None),
+        ("2.5k x blotters 25i-NBOH 1500mcg", "", "units", 2500),
+        # one bar of an edible is a count
+        ("1 Peanut Butter Chocolate Bar, 200mg THC", "", "units", 1),
+    ],
+)
+def test_round5_dev_classes(extractor: ListingExtractor, title: str, description: str,
+                            field: str, value: float | None) -> None:
+    got = one(extractor, title=title, description=description, price_raw="10",
+              currency_raw="EUR")[field]
+    assert (pd.isna(got) if value is None else got == pytest.approx(value, rel=0.01)), got

@@ -120,7 +120,7 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
         extra = f"{_text(row.get('category_raw'))} {_text(row.get('price_raw'))}"
         counted = dose_context(title, extra, v) or dose_context(desc, "", v)
         tq = read_quantities(title, t_matches, counted, v)
-        dq = read_quantities(desc, d_matches, counted, v)
+        dq = read_quantities(desc, d_matches, counted, v, title=False)
         out: dict[str, Any] = {}
         for name in ("mass_g", "units", "dose_mg", "volume_ml", "purity_pct"):
             value = getattr(tq, name)
@@ -131,8 +131,14 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
             out["units"] = bare_count(title, t_matches, v)
         if out["units"] is None:
             out["units"] = gap_count(title, t_matches, v)
+        elif out["units"] == 1:  # "1 x sample pack, 38 pens": the pack holds the count
+            out["units"] = gap_count(title, t_matches, v, anywhere=True) or 1
         if out["units"] is not None:
             out["units"] = int(out["units"]) if out["units"] < 2**62 else None
+        title_units = tq.units is not None or dq.units is None
+        if tq.mass_g is None and dq.mass_each and out["units"] and title_units \
+                and out["mass_g"] == dq.mass_g and dose_context(title, "", v):
+            out["mass_g"] = out["units"] * dq.mass_g  # "20 vapes" + "1 gram per cart"
 
         price = self._raw_price(_text(row.get("price_raw")), _text(row.get("currency_raw")))
         desc_prices = read_prices(desc, d_matches, v)

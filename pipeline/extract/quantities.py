@@ -50,7 +50,10 @@ def _numbers(tokens: list[str], shape: str, vocab: Vocabulary) -> list[float | N
     """The numbers of a span in order, each scaled by a magnitude token after it (1k)."""
     values: list[float | None] = []
     for tok, cls in zip(tokens, shape, strict=True):
-        if cls == "N":
+        if cls == "N" and "/" in tok and tok.split("/")[1] not in vocab.words(
+                "fraction_denominators"):
+            values.append(parse_number(tok.split("/")[0]))  # "10/325 mg": a combination
+        elif cls == "N":
             values.append(parse_number(tok))
         elif cls == "M" and values and values[-1] is not None:
             values[-1] = values[-1] * float(vocab.quantities["magnitudes"][tok])
@@ -70,7 +73,7 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
     name, kind, factor = units[-1]
     if _is_ordinal(tokens, shape, vocab):
         return None
-    if core == "NU":
+    if core in ("NU", "NRU"):  # "10g", "7-g"
         return Mention(kind, name, [nums[0] * factor], start, end)
     if core == "NRNU":
         low, high = sorted((nums[0], nums[1]))
@@ -134,29 +137,85 @@ class Quantities:
     mass_options: list[tuple[float, int]] = field(default_factory=list)  # (grams, token end)
     unit_options: list[tuple[float, int]] = field(default_factory=list)
     volume_options: list[tuple[float, int]] = field(default_factory=list)
+    mass_each: bool = False  # the first mass is stated per counted item ("1g per cart")
 
 
 def _purity(doc: Doc, start: int, end: int, vocab: Vocabulary) -> float | None:
     q = vocab.quantities
-    value = parse_number(doc[start].text)  # a range states its low end first
+    first = next(t for t in doc[start:end] if _NUM.match(t.text))  # a range: its low end
+    value = parse_number(first.text)
     if value is None or not 0 < value <= float(q["purity_max"]):
         return None
+    if first.i == end - 1 and end < len(doc) and (  # "THC 25": not "THC 25mg", "THC 2:1"
+            doc[end].lower_ in vocab.unit_of or not doc[end].is_space and doc[end].is_punct
+            and doc[end].text not in "%.,;!)"):
+        return None
+    start = first.i
     after = doc[end].lower_ if end < len(doc) else ""
-    before = doc[start - 1].lower_ if start > 0 else ""
+    words = [t.lower_ for t in doc[max(start - 3, 0) : start] if not t.is_space]
+    if words and words[-1] == ":":  # "Korting: 10%"
+        words.pop()
+    before = words[-1] if words else ""
     if after in q["purity_not_before"] or before in q["purity_not_after"]:
         return None
-    if value >= float(q["purity_claim_from"]) and end < len(doc) and doc[end].is_alpha:
+    if value >= float(q["purity_claim_from"]) and end < len(doc) and any(
+            c.isalpha() for c in doc[end].text):  # "100% pure", "100% O.G. Kush"
         return None
-    return value
+    return None if _strain_share(doc, start, end, vocab) else value
+
+
+def _strain_share(doc: Doc, start: int, end: int, vocab: Vocabulary) -> bool:
+    """A percent just after a strain type is the strain's share ("Sativa dominant (about
+    75%)"), unless a potency word follows it ("Indica 22% THC")."""
+    window = int(vocab.quantities["purity_strain_window"])
+    tokens = [t.lower_ for t in doc[max(start - 2 * window, 0) : start] if not t.is_space]
+    before = {w for t in (tokens[-window:] if window else []) for w in re.findall(
+        r"[^\W\d_]+", t)}  # "-Sativa" is the word sativa
+    after = doc[end].lower_ if end < len(doc) else ""
+    return bool(before & vocab.words("purity_strain_words")) and after not in vocab.words(
+        "purity_words")
 
 
 def _multiplier_ok(doc: Doc, start: int, end: int, vocab: Vocabulary) -> bool:
-    """Not "25x extract" (a strength) nor "#7 x" (part of a name)."""
+    """Not "25x extract" (a strength), "#7 x" or "x 2-MMC" (part of a name), nor "2 times
+    a week" (a word, not a multiplication sign)."""
     q = vocab.quantities
     after = {t.lower_ for t in doc[end : end + 2]}
     before = doc[start - 1].lower_ if start > 0 else ""
+    num = start if _NUM.match(doc[start].text) else end - 1
+    sign = doc[end - 1 if num == start else start].lower_
+    percent = num + 1 < len(doc) and doc[num + 1].text == "%"  # "1-14gr x 86%"
     return not after.intersection(q["multiplier_not_before"]) and before not in q[
-        "multiplier_not_after"]
+        "multiplier_not_after"] and sign in vocab.words("multiplier_symbols") and not _in_name(
+        doc, num, vocab) and not percent
+
+
+def _in_name(doc: Doc, i: int, vocab: Vocabulary) -> bool:
+    """A number glued to a hyphen and a word: "2-MMC", "4-FA" name a substance."""
+    return (i + 2 < len(doc) and not doc[i].whitespace_ and doc[i + 1].text == "-"
+            and not doc[i + 1].whitespace_ and doc[i + 2].is_alpha
+            and doc[i + 2].lower_ not in vocab.unit_of)
+
+
+def _is_limit(doc: Doc, start: int, end: int, vocab: Vocabulary) -> bool:
+    """A quantity that limits orders ("20 bars minimum", "up to 28 grams per order")."""
+    words = vocab.words("limit_words")
+    before = [t.lower_ for t in doc[max(start - 2, 0) : start]]
+    after = doc[end].lower_ if end < len(doc) else ""
+    return bool(before) and (before[-1] in words or " ".join(before) in words) \
+        or after in words
+
+
+def _new_item(doc: Doc, start: int, vocab: Vocabulary) -> bool:
+    """A quantity opened by "&" or "and" names another item ("2x pills & 0.5g crystal")."""
+    breaks = vocab.words("multiplier_breaks")
+    return start > 0 and doc[start - 1].lower_ in breaks
+
+
+def _each(doc: Doc, m: Mention, vocab: Vocabulary) -> bool:
+    """A mass stated per counted item: "$20/cart/1gram", "0.5g each", "per pen 1g"."""
+    words = vocab.words("per_item_counts") | vocab.words("each_words")
+    return any(t.lower_ in words for t in doc[max(m.start - 2, 0) : m.end + 1])
 
 
 def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary) -> float | None:
@@ -183,24 +242,29 @@ def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary)
     return None
 
 
-def gap_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary) -> float | None:
+def gap_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary,
+              anywhere: bool = False) -> float | None:
     """A count parted from its unit word by a few words, opening a title ("3 feminized
-    seeds", "250 high quality bars")."""
+    seeds", "250 high quality bars"); `anywhere`: after a "1 x" ("1 x sample pack, 38
+    disposable pens"), at least two items anywhere in the title."""
     first = next((t.i for t in doc if not t.is_space), None)
     for label, start, _ in matches:
-        if label == "GAP_COUNT" and start == first:
+        if label == "GAP_COUNT" and (start == first or anywhere):
             value = parse_number(doc[start].text)
-            if value is not None and value.is_integer() \
-                    and 1 <= value <= float(vocab.quantities["bare_count_max"]):
+            if value is not None and value.is_integer() and 1 + anywhere <= value \
+                    <= float(vocab.quantities["bare_count_max"]):
                 return value
     return None
 
 
 def read_quantities(
-    doc: Doc, matches: list[tuple[str, int, int]], counted: bool, vocab: Vocabulary
+    doc: Doc, matches: list[tuple[str, int, int]], counted: bool, vocab: Vocabulary,
+    title: bool = True,
 ) -> Quantities:
-    """Apply the SPEC conventions to the matches of one doc. `counted`: dose context."""
+    """Apply the SPEC conventions to the matches of one doc. `counted`: dose context;
+    `title`: whether the doc is a title (some count words only count there)."""
     out = Quantities()
+    title_only = vocab.words("title_only_counts")
     mentions: list[Mention] = []
     taken: set[int] = set()
     qty = sorted((m for m in matches if m[0] in ("QTY", "DOSE_PER_ML")),
@@ -219,18 +283,27 @@ def read_quantities(
             continue
         mention = read_mention(doc[start:end], vocab)
         if mention is not None:
-            mentions.append(mention)
+            skip = _is_limit(doc, start, end, vocab) or (
+                not title and mention.kind == "count" and doc[end - 1].lower_ in title_only)
+            if not skip:
+                mentions.append(mention)
             taken.update(range(start, end))
     multipliers = []
     for label, start, end in matches:
         if label == "MULTIPLIER" and not taken.intersection(range(start, end)) \
                 and _multiplier_ok(doc, start, end, vocab):
-            num = doc[start] if _NUM.match(doc[start].text) else doc[end - 1]
-            value = parse_number(num.text)
+            tokens = [t.text for t in doc[start:end]]  # "2.5k x": the magnitude scales
+            shape = "".join(_classify(t, vocab) for t in tokens)
+            value = next(iter(_numbers(tokens, shape, vocab)), None)
             if value is not None and value >= 1:
                 multipliers.append((value, start))
     mentions.sort(key=lambda m: m.start)
-    counted = counted or bool(multipliers) or any(m.kind == "count" for m in mentions)
+    # a multiplier alone does not make "1x 600mg resin" a dose: a material sold by weight
+    # is named and no counted item is
+    powder = bool(multipliers) and _has_word(doc, "", vocab.words("mass_context")) \
+        and not _has_word(doc, "", vocab.dose_context)
+    counted = counted or (not powder and bool(multipliers)) or any(
+        m.kind == "count" for m in mentions)
     multiplier = multipliers[0][0] if multipliers else None
     if multiplier is None:  # "1g (25 carts)": each cart holds the gram
         containers = frozenset(str(w) for w in vocab.quantities["per_item_counts"])
@@ -252,7 +325,10 @@ def read_quantities(
             continue
         if m.dose_mg is not None and out.dose_mg is None:
             out.dose_mg = m.dose_mg
-        scale = multiplier if (multiplier and m.count is None) else 1.0
+        scale = multiplier if (multiplier and m.count is None
+                                and not _new_item(doc, m.start, vocab)) else 1.0
+        if m.kind == "mass" and not out.mass_options:
+            out.mass_each = scale == 1.0 and _each(doc, m, vocab)
         options = out.mass_options if m.kind == "mass" else out.volume_options
         options.extend((v * scale, m.end) for v in m.values)
         if m.count is not None and out.units is None:

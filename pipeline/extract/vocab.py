@@ -26,8 +26,13 @@ NUMBER_RE = r"^(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?|[.,]\d+|\d+/
 # M30 keep their letters and digits together
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[\W\d_][xX×])(?=\d)|(?<=^[xX×])(?=\d)")
 # brackets and hyphens next to numbers: "(7)Gram", "1G-10KG", "-10 ml"
-_BRACKETS = re.compile(r"[()\[\]{}]")
+_BRACKETS = re.compile(r"[()\[\]{}~]")  # and "~" (about): "~90%"
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=\d)|(?<=\s)-(?=\d)")
+# ...but a code name (one to three capitals, a hyphen, digits: U-47700, MT-45, LSD-25) is
+# one token, not a number with a quantity after it
+_CODE_NAME = re.compile(r"(?<![\w-])[A-Z]{1,3}-(?=\d)")
+# a number glued after non-ASCII letters (mis-decoded emoji: "äÖƒ10x") is split from them
+_GARBLE_DIGIT = re.compile(r"(?<=[^\W\d_a-zA-Z])(?=\d)")
 # a full stop after a word ("EUR.", "mg.") becomes its own token in every language
 _WORD_STOP = re.compile(r"(?<=[^\W\d_])\.(?=\s|$)")
 # "at least" plus signs glued to a number: "200+mg", "80+%", "85%+" read as "200 mg", "80 %"
@@ -46,7 +51,9 @@ def normalise(text: str, max_chars: int) -> str:
     letters and word-final full stops split off, so that `10g`, `x10`, `3x10` and `EUR.`
     tokenise the same in every language."""
     text = unicodedata.normalize("NFKC", text[:max_chars]).translate(_INVISIBLE)
-    text = _HYPHEN.sub(" - ", _BRACKETS.sub(lambda m: f" {m.group()} ", text))
+    text = _GARBLE_DIGIT.sub(" ", _BRACKETS.sub(lambda m: f" {m.group()} ", text))
+    names = {m.end() - 1 for m in _CODE_NAME.finditer(text)}
+    text = _HYPHEN.sub(lambda m: "-" if m.start() in names else " - ", text)
     text = _UNIT_SLASH.sub(" / ", _PERCENT.sub(" %", _PLUS.sub(" ", text)))
     return _WORD_STOP.sub(" .", _DIGIT_LETTER.sub(" ", text))
 
@@ -109,6 +116,13 @@ class Vocabulary:
             str(w).lower(): code for code, words in self.prices["currencies"].items() for w in words
         }
 
+    def words(self, key: str) -> frozenset[str]:
+        """A word list of quantities.yaml as a lower-cased set, built once."""
+        cache = self.__dict__.setdefault("_word_sets", {})
+        if key not in cache:
+            cache[key] = frozenset(str(w).lower() for w in self.quantities[key])
+        return cache[key]
+
     @cached_property
     def dose_context(self) -> frozenset[str]:
         return frozenset(str(w).lower() for w in self.quantities["dose_context"])
@@ -123,6 +137,8 @@ class Vocabulary:
             "RANGE": {"LOWER": {"IN": [str(w) for w in q["range_words"]]}},
             "MAG": {"ORTH": {"IN": [str(k) for k in q["magnitudes"]]}, "OP": "?"},
             "CUR": {"LOWER": {"IN": sorted(self.currency_of)}},
+            "PCT": {"LOWER": {"IN": [str(w) for w in q["percent_words"]]}},
+            "POTENCY": {"LOWER": {"IN": [str(w) for w in q["potency_words"]]}},
             "COUNT": {"LOWER": {"IN": sorted(w for w, u in self.unit_of.items()
                                              if u[1] == "count")}},
             # a word between a count and its unit ("3 feminized seeds"): no unit, no "x"

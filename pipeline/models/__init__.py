@@ -51,4 +51,4 @@ def load_model(model_dir: str | Path) -> TextClassifier:
 
 def _import_models() -> None:
     # registering happens on import; the transformer module imports torch lazily
-    from pipeline.models import linear, transformer  # noqa: F401
+    from pipeline.models import linear, sentence_embedding, transformer  # noqa: F401
