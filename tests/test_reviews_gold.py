@@ -128,3 +128,39 @@ def test_real_gold_matches_real_corpus(public_data: Path) -> None:
     assert (gold["gold_split"].eq("test") == gold.index.isin(test_idx)).all()
     counts = gold.groupby(["gold_split", "source"])["human_label"].value_counts()
     assert counts.min() >= 10 and len(counts) == 12  # every class, source and part
+
+
+def _annotation_script():
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "scripts/annotate_sentiment.py"
+    spec = importlib.util.spec_from_file_location("annotate_sentiment", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_annotation_draw_keeps_to_training_sellers_and_strata() -> None:
+    """Round-2 draws: only training-side sellers, distinct texts, each review once, strata
+    capped at their size, mid ratings taken whole."""
+    script = _annotation_script()
+    n = 400
+    corpus = pd.DataFrame(
+        {
+            "review_id": [f"r:{i}" for i in range(n)],
+            "text": [f"text {i % 350}" for i in range(n)],
+            "rating": [(-5, 0, 3, 5, 5)[i % 5] for i in range(n)],
+            "source": "trust",
+            "vendor": [f"v{i % 40}" for i in range(n)],
+            "market": "m",
+        }
+    )
+    side = script.training_side(corpus, 42, 0.25)
+    assert 0 < side["vendor"].nunique() < 40
+    sample = script.draw_sample(side, 9)
+    assert sample["review_id"].is_unique and sample["text"].is_unique
+    assert set(sample["vendor"]) <= set(side["vendor"])
+    counts = sample["rating_bucket"].value_counts()
+    assert counts["trust:-5"] <= 50 and counts["trust:5"] <= 50
+    mid = side.drop_duplicates("text")
+    assert counts["trust:-4..4"] == mid["rating"].isin([0, 3]).sum()
