@@ -195,7 +195,9 @@ def apply_corrections(rows: pd.DataFrame, segments: pd.DataFrame, corrections: p
             if c in segments.columns
         ]
         extra = extra.merge(segments[context], on="segment_id", how="left")
-        extra = extra.reindex(columns=rows.columns).fillna("")
+        # text columns get "", numeric ones (a model's confidence) stay missing
+        extra = extra.reindex(columns=rows.columns).fillna(
+            {c: "" for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])})
         rows = pd.concat([rows, extra], ignore_index=True)
     return rows
 
