@@ -101,10 +101,27 @@ DRAWS_5 = [
     ("drughub", "markets/drughub-2024", "title", PURITY_RE, 20),
 ]
 
+# Round 6 (targets purity_pct again): most draws need a digit before a percent sign, ranges
+# ("85-90%") and bracketed percents included; percents that are not purity (discounts,
+# guarantees, overweight, THC of edibles) are drawn on their own.
+PCT_WORD_RE = r"(?i)\d\s*%|\d\s*percent|\bpur(?:e|ity|eté|ete)\b|\bpuur|\breinheit"
+NOT_PURITY_6_RE = (NOT_PURITY_RE + r"|over\s?weigh|\d\s*%\s*(?:of|on|back|free|sale|"
+                   r"satisf)|(?:edible|gumm(?:y|ies)|brownie|cookie|chocolate)[\s\S]*\d\s*%")
+DRAWS_6 = [
+    ("agora", "markets/agora-2014", "description", PCT_RE, 14),
+    ("agora", "markets/agora-2014", "description", NOT_PURITY_6_RE, 8),
+    ("agora", "markets/agora-2014", "title", PCT_WORD_RE, 10),
+    ("cryptomarketstudy", "markets/cryptomarketstudy-2019", "description", PCT_RE, 14),
+    ("alphabay", "markets/alphabay-2017", "title", PCT_RE, 14),
+    ("alphabay", "markets/alphabay-2017", "title", PCT_WORD_RE, 6),
+    ("darkmatter", "markets/darkmatter-2024", "title", PCT_WORD_RE, 17),
+    ("drughub", "markets/drughub-2024", "title", PCT_WORD_RE, 17),
+]
+
 
 def _draws(round_: int) -> list[tuple[str, str, str, str, int]]:
-    if round_ in (2, 3, 4, 5):
-        return {2: DRAWS_2, 3: DRAWS_3, 4: DRAWS_4, 5: DRAWS_5}[round_]
+    if round_ in (2, 3, 4, 5, 6):
+        return {2: DRAWS_2, 3: DRAWS_3, 4: DRAWS_4, 5: DRAWS_5, 6: DRAWS_6}[round_]
     return [(m, f, "description" if d else "category_raw", r"." if d else pattern, n)
             for m, f, pattern, d, n in DRAWS]
 

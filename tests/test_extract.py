@@ -349,3 +349,32 @@ def test_round5_dev_classes(extractor: ListingExtractor, title: str, description
     got = one(extractor, title=title, description=description, price_raw="10",
               currency_raw="EUR")[field]
     assert (pd.isna(got) if value is None else got == pytest.approx(value, rel=0.01)), got
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "field", "value"),
+    [
+        # a discount glued to mis-decoded decoration is still a discount
+        ("\u00e4\u00d6\u019215% OFF\u00e4\u00d6\u0192 2G CRYSTAL 78,5% \u00e4\u00d6\u0192", "",
+         "purity_pct", 78.5),
+        ("\u00e4\u00d6\u019240% OFF\u00e4\u00d6\u0192 Speed 10g", "", "purity_pct", None),
+        # a cutting agent's share is not the purity of the offer
+        ("28 grams street coke cut with lidocaine at 35%", "", "purity_pct", None),
+        ("Speed 50g, gestreckt mit Koffein 30%", "", "purity_pct", None),
+        ("Cocaine 5g uncut 91%", "", "purity_pct", 91.0),
+    ],
+)
+def test_round6_dev_classes(extractor: ListingExtractor, title: str, description: str,
+                            field: str, value: float | None) -> None:
+    got = one(extractor, title=title, description=description, price_raw="10",
+              currency_raw="EUR")[field]
+    assert (pd.isna(got) if value is None else got == pytest.approx(value, rel=0.01)), got
+
+
+@pytest.mark.parametrize("title", ["Lemon haze vape cartridge 1 ML", "Lorazepam 2.5 MG",
+                                   "Blonde hash 5 GR", "Skunk bulk 1 KG",
+                                   "Speed 100 Gram [WW EXCL AU]"])
+def test_unit_or_excluded_country_closing_a_title_is_not_an_origin(
+        extractor: ListingExtractor, title: str) -> None:
+    row = one(extractor, title=title, price_raw="10", currency_raw="EUR")
+    assert not isinstance(row["ships_from"], str), row["ships_from"]

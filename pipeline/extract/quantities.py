@@ -151,17 +151,27 @@ def _purity(doc: Doc, start: int, end: int, vocab: Vocabulary) -> float | None:
             and doc[end].text not in "%.,;!)"):
         return None
     start = first.i
-    after = doc[end].lower_ if end < len(doc) else ""
-    words = [t.lower_ for t in doc[max(start - 3, 0) : start] if not t.is_space]
+    after = _plain(doc[end].lower_) if end < len(doc) else ""
+    words = [_plain(t.lower_) for t in doc[max(start - 3, 0) : start] if not t.is_space]
     if words and words[-1] == ":":  # "Korting: 10%"
         words.pop()
     before = words[-1] if words else ""
     if after in q["purity_not_before"] or before in q["purity_not_after"]:
         return None
+    window = " ".join(t.lower_ for t in doc[max(start - 5, 0) : start] if not t.is_space)
+    if any(phrase in window for phrase in q["purity_cut_phrases"]):
+        return None  # "cut with benzocaine at 20%": the cutting agent's share
     if value >= float(q["purity_claim_from"]) and end < len(doc) and any(
             c.isalpha() for c in doc[end].text):  # "100% pure", "100% O.G. Kush"
         return None
     return None if _strain_share(doc, start, end, vocab) else value
+
+
+def _plain(word: str) -> str:
+    """A word without the mis-decoded decoration glued to it ("offäöƒ" -> "off"), so that
+    the not-purity word lists still match; words of other scripts are kept whole."""
+    head = re.match(r"[a-z0-9+]+", word)
+    return head.group() if head and re.fullmatch(r"[a-z0-9+]+[äöüƒâ€™œ˜]+", word) else word
 
 
 def _strain_share(doc: Doc, start: int, end: int, vocab: Vocabulary) -> bool:
