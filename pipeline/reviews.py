@@ -622,15 +622,24 @@ def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
     return rows.assign(human_label=gold["label"].to_numpy(), gold_split=gold["split"].to_numpy())
 
 
+def gold_weights(cfg: dict[str, Any]) -> tuple[float, float]:
+    """(`human_gold.train_weight`, `human_gold.rating_weight`): how much a human-labelled
+    training review and a rating-labelled one weigh when human labels are used."""
+    gold = cfg.get("human_gold", {})
+    return float(gold.get("train_weight", 0)), float(gold.get("rating_weight", 1.0))
+
+
 def with_human_labels(
-    corpus: pd.DataFrame, gold: pd.DataFrame | None, weight: float
+    corpus: pd.DataFrame, gold: pd.DataFrame | None, weight: float, rating_weight: float = 1.0
 ) -> pd.DataFrame:
     """The corpus with the human label in place of the rating label on the human-labelled
-    TRAIN rows it holds, weighted `weight` and marked `human` (the rest weigh 1); `weight` 0
-    leaves it as is. Rows of the gold `test` part are never touched."""
+    TRAIN rows it holds, weighted `weight` and marked `human`; the rating-labelled rest
+    weighs `rating_weight` (ratings are a noisy proxy for what the text says). `weight` 0 or
+    no gold leaves it as is (all weigh 1). Rows of the gold `test` part are never touched."""
     out = corpus.assign(weight=1.0, human=False)
     if gold is None or weight <= 0:
         return out
+    out["weight"] = float(rating_weight)
     train = gold[gold["gold_split"].eq("train") & gold.index.isin(corpus.index)]
     out.loc[train.index, "label"] = train["human_label"]
     out.loc[train.index, "weight"] = float(weight)
@@ -652,7 +661,7 @@ def evaluate(
     trained on, its test part (the held-out sellers' reviews) only scored."""
     from sklearn.model_selection import GroupShuffleSplit
 
-    weight = cfg.get("human_gold", {}).get("train_weight", 0)
+    weight, rating_weight = gold_weights(cfg)
 
     metrics: dict[str, Any] = {"label_counts": corpus["label"].value_counts().to_dict()}
     split = GroupShuffleSplit(n_splits=1, test_size=cfg["eval"]["test_size"], random_state=seed)
@@ -668,7 +677,9 @@ def evaluate(
                 f"held-out-seller split (e.g. {human.loc[moved, 'review_id'].iloc[0]}): the "
                 "corpus, `reviews.eval` or `seed` differ from when the gold was drawn"
             )
-    model = fit_model(training_frame(with_human_labels(train, human, weight), seeds), cfg, seed)
+    model = fit_model(
+        training_frame(with_human_labels(train, human, weight, rating_weight), seeds), cfg, seed
+    )
     gold = test["label"].tolist()
     predicted, scores = model.score_texts(test["text"].tolist())
     compound = vader_compound(test["text"].tolist())
@@ -697,9 +708,8 @@ def evaluate(
         metrics["heldout_markets"] = {}
         for held in markets:
             tr, te = corpus[corpus["market"] != held], corpus[corpus["market"] == held]
-            cross = fit_model(
-                training_frame(with_human_labels(tr, human, weight), seeds), cfg, seed
-            )
+            frame = training_frame(with_human_labels(tr, human, weight, rating_weight), seeds)
+            cross = fit_model(frame, cfg, seed)
             te_gold, te_texts = te["label"].tolist(), te["text"].tolist()
             te_compound = vader_compound(te_texts)
             metrics["heldout_markets"][held] = {
@@ -732,7 +742,8 @@ def human_gold_figures(
             f"{split}/{source}": part["human_label"].value_counts().to_dict()
             for (split, source), part in gold.groupby(["gold_split", "source"])
         },
-        "train_weight": cfg.get("human_gold", {}).get("train_weight", 0),
+        "train_weight": gold_weights(cfg)[0],
+        "rating_weight": gold_weights(cfg)[1],
         "decision_tuned_on": cfg.get("decision", {}).get("tune_on", "rating"),
         "test": {
             "model": classification_figures(human, model.score_texts(texts)[0]),
@@ -876,8 +887,8 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
     corpus = _labelled(read_table(corpus_path), cfg).reset_index(drop=True)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
     gold = _human_gold(corpus, cfg)
-    weight = cfg.get("human_gold", {}).get("train_weight", 0)
-    train = training_frame(with_human_labels(corpus, gold, weight), seeds)
+    weight, rating_weight = gold_weights(cfg)
+    train = training_frame(with_human_labels(corpus, gold, weight, rating_weight), seeds)
     model = fit_model(train, cfg, params.get("seed", 42))
     card = {
         "task": "review sentiment (negative/neutral/positive)",

@@ -10,6 +10,7 @@ the gold as keys + text hash, never the text.
 
     python scripts/annotate_sentiment.py draw /tmp/S/round2 --round 2
     python scripts/annotate_sentiment.py merge /tmp/S/round2 /tmp/S/round2_labels.csv
+    python scripts/annotate_sentiment.py draw /tmp/S2/round3 --round 3
 """
 
 from __future__ import annotations
@@ -26,18 +27,41 @@ from pipeline.config import compose_params, public_data_root
 
 app = typer.Typer(add_completion=False)
 GOLD = Path("data/gold/sentiment/labels.csv")
-# round 2 strata: (name, source, ratings, n or None for all). Mid and low ratings are taken
-# whole; `ambiguous` = top-rated reviews VADER does not read as positive (rating and text
-# likely disagree), a cheap signal independent of the model being trained.
-STRATA_2 = [
-    ("agora:1-4", "agora", (1, 2, 3, 4), None),
-    ("trust:-4..4", "trust", (-4, -3, -2, -1, 0, 1, 2, 3, 4), None),
-    ("agora:0", "agora", (0,), 60),
-    ("trust:-5", "trust", (-5,), 50),
-    ("agora:5", "agora", (5,), 70),
-    ("trust:5", "trust", (5,), 50),
-    ("ambiguous:5", "any", (5,), 40),
-]
+# strata: (name, source or "any", ratings or None for all, n or None for all, rule). Rules:
+# `all`; `vader_nonpos` = VADER compound below 0.05 (a cheap signal independent of the
+# model); `pred_nonpos` / `pred_pos` = a dev-fold model (cross-fitted over the training
+# sellers, `cross_fitted_labels`) reads the text as not positive / positive; `cue:REGEX` =
+# the text matches (case-insensitive); `short` = at most 3 words.
+Stratum = tuple[str, str, tuple[int, ...] | None, int | None, str]
+STRATA: dict[int, list[Stratum]] = {
+    # round 2: mid and low ratings taken whole, top ratings sampled
+    2: [
+        ("agora:1-4", "agora", (1, 2, 3, 4), None, "all"),
+        ("trust:-4..4", "trust", (-4, -3, -2, -1, 0, 1, 2, 3, 4), None, "all"),
+        ("agora:0", "agora", (0,), 60, "all"),
+        ("trust:-5", "trust", (-5,), 50, "all"),
+        ("agora:5", "agora", (5,), 70, "all"),
+        ("trust:5", "trust", (5,), 50, "all"),
+        ("ambiguous:5", "any", (5,), 40, "vader_nonpos"),
+    ],
+    # round 3: what the round-2 model lacks: neutral and mixed texts, rating/text
+    # disagreement as a dev-fold model sees it, short slang; mid ratings left over
+    3: [
+        ("agora:1-4", "agora", (1, 2, 3, 4), None, "all"),
+        ("trust:-4..4", "trust", (-4, -3, -2, -1, 0, 1, 2, 3, 4), None, "all"),
+        ("disagree:top", "any", (5,), 150, "pred_nonpos"),
+        ("disagree:low", "any", (-5, -4, -3, 0, 1, 2), 60, "pred_pos"),
+        ("cue:pending", "any", None, 80, r"cue:will update|update (?:later|soon|after|when)|"
+         r"\b(?:not|n'?t|yet to|didn'?t|did not) (?:yet )?(?:tried|tested|test|try|sampled)|"
+         r"\bwaiting\b|\bfe\b|finali[sz]ed? early|early finali|\bso far\b"),
+        ("cue:factual", "any", None, 60, r"cue:^\W*(?:received|recieved|recived|arrived|got "
+         r"(?:it|them|my|the)|came|order(?:ed)?\b|package)[^!]{0,30}$"),
+        ("cue:mixed", "any", None, 120, r"cue:\b(?:but|however|although|though|except|only "
+         r"(?:issue|problem|complaint)|a (?:bit|little) (?:slow|late|weak|light))\b"),
+        ("short", "any", None, 50, "short"),
+    ],
+}
+STRATA_2 = STRATA[2]
 
 
 def training_side(corpus: pd.DataFrame, seed: int, test_size: float) -> pd.DataFrame:
@@ -49,19 +73,50 @@ def training_side(corpus: pd.DataFrame, seed: int, test_size: float) -> pd.DataF
     return corpus.iloc[train_idx]
 
 
-def draw_sample(pool: pd.DataFrame, seed: int) -> pd.DataFrame:
+def cross_fitted_labels(side: pd.DataFrame, cfg: dict, seed: int, folds: int = 5) -> pd.Series:
+    """What a dev-fold model reads in each training-side text: the configured text model
+    trained on the other folds (grouped by seller; rating labels, human labels in place
+    where given), plain argmax, so no review is scored by a model that saw it."""
+    from sklearn.model_selection import GroupKFold
+
+    texts = [R.normalise_text(t, cfg["emoji"], cfg["max_chars"]) for t in side["text"]]
+    labels = side["label"].to_numpy()
+    out = np.empty(len(side), dtype=object)
+    split = GroupKFold(folds).split(side, groups=side["vendor"] + "|" + side["market"])
+    for trained, held in split:
+        model = R.MODELS.get(cfg["model"])(cfg, seed)
+        model.fit([texts[i] for i in trained], labels[trained])
+        out[held] = model.predict([texts[i] for i in held])
+    return pd.Series(out, index=side.index)
+
+
+def _select(part: pd.DataFrame, rule: str) -> pd.DataFrame:
+    if rule == "all":
+        return part
+    if rule == "vader_nonpos":
+        return part[np.array(R.vader_compound(part["text"].tolist())) < 0.05]
+    if rule in ("pred_nonpos", "pred_pos"):
+        return part[part["predicted"].eq("positive") == (rule == "pred_pos")]
+    if rule == "short":
+        return part[part["text"].str.split().str.len().le(3)]
+    if rule.startswith("cue:"):
+        return part[part["text"].str.contains(rule[4:], case=False, regex=True)]
+    raise ValueError(f"unknown stratum rule {rule}")
+
+
+def draw_sample(pool: pd.DataFrame, seed: int, strata: list[Stratum] = STRATA_2) -> pd.DataFrame:
     """Stratified sample of distinct texts; each review is drawn at most once."""
     rng = np.random.default_rng(seed)
     pool = pool.drop_duplicates("text")
     picked: list[pd.DataFrame] = []
-    for name, source, ratings, n in STRATA_2:
+    for name, source, ratings, n, rule in strata:
         taken = pd.concat(picked)["review_id"] if picked else pd.Series(dtype=str)
-        part = pool[pool["rating"].isin(ratings) & ~pool["review_id"].isin(taken)]
+        part = pool[~pool["review_id"].isin(taken)]
+        if ratings is not None:
+            part = part[part["rating"].isin(ratings)]
         if source != "any":
             part = part[part["source"].eq(source)]
-        else:
-            compound = np.array(R.vader_compound(part["text"].tolist()))
-            part = part[compound < 0.05]
+        part = _select(part, rule)
         if n is not None and len(part) > n:
             part = part.iloc[np.sort(rng.choice(len(part), n, replace=False))]
         picked.append(part.assign(rating_bucket=name))
@@ -78,10 +133,15 @@ def draw(work: Path, seed: int = 7, round_: Annotated[int, typer.Option("--round
     cfg = params["reviews"]
     corpus, _ = R.build_corpus(root, params["data"]["reviews"]["sources"], cfg["rating_scales"])
     gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
-    pool = training_side(corpus, params["seed"], cfg["eval"]["test_size"])
-    pool = pool[~pool["review_id"].isin(gold["review_id"]) & ~pool["text"].isin(
+    side = training_side(corpus, params["seed"], cfg["eval"]["test_size"])
+    strata = STRATA[round_]
+    if any(rule.startswith("pred_") for *_, rule in strata):
+        human = R.load_human_gold(GOLD, corpus)
+        trained = R.with_human_labels(side, human, 1.0)
+        side = side.assign(predicted=cross_fitted_labels(trained, cfg, params["seed"]))
+    pool = side[~side["review_id"].isin(gold["review_id"]) & ~side["text"].isin(
         corpus.loc[corpus["review_id"].isin(gold["review_id"]), "text"])]
-    sample = draw_sample(pool, seed + round_)
+    sample = draw_sample(pool, seed + round_, strata)
     sample["number"] = np.arange(1, len(sample) + 1)
     work.mkdir(parents=True, exist_ok=True)
     sample[["number", "text"]].to_csv(work / "blind.csv", index=False)

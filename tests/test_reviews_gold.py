@@ -100,6 +100,39 @@ def test_human_labels_replace_train_rows_only(tmp_path: Path) -> None:
     assert frame["human"].sum() == 1 and frame["weight"].max() == 10.0
 
 
+def test_rating_labelled_rows_weigh_rating_weight_only_with_gold(tmp_path: Path) -> None:
+    """`rating_weight` down-weighs the rating-labelled rows beside human labels; without
+    gold (the bundled sample) or with the gold switched off every row still weighs 1."""
+    corpus = _corpus()
+    gold = R.load_human_gold(_labels(tmp_path, corpus, {"t:1": ("positive", "train")}), corpus)
+    assert R.with_human_labels(corpus, gold, 3, 0.1)["weight"].tolist() == [0.1, 3.0, 0.1, 0.1]
+    assert R.with_human_labels(corpus, None, 3, 0.1)["weight"].tolist() == [1.0] * 4
+    assert R.with_human_labels(corpus, gold, 0, 0.1)["weight"].tolist() == [1.0] * 4
+    assert R.gold_weights({"human_gold": {"train_weight": 2}}) == (2.0, 1.0)
+    assert R.gold_weights(CFG) == (
+        CFG["human_gold"]["train_weight"], CFG["human_gold"]["rating_weight"]
+    )
+
+
+def test_round3_strata_select_by_rule() -> None:
+    """Round-3 rules: the dev-fold prediction, text cues and shortness pick the rows."""
+    script = _annotation_script()
+    pool = pd.DataFrame(
+        {
+            "review_id": [f"r:{i}" for i in range(6)],
+            "text": ["FE, will update", "great but slow", "fire", "never came, scam",
+                     "received the order today", "superb vendor all round thanks"],
+            "rating": [5, 5, 5, -5, 5, 5],
+            "source": "trust",
+            "predicted": ["neutral", "positive", "positive", "positive", "neutral", "positive"],
+        }
+    )
+    sample = script.draw_sample(pool, 10, script.STRATA[3])
+    bucket = dict(zip(sample["review_id"], sample["rating_bucket"], strict=True))
+    assert bucket == {"r:0": "disagree:top", "r:4": "disagree:top", "r:3": "disagree:low",
+                      "r:1": "cue:mixed", "r:2": "short"}
+
+
 def test_sample_evaluation_skips_human_gold(sample_data: Path) -> None:
     """The bundled sample holds none of the labelled real reviews: a note, not an error."""
     corpus = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
