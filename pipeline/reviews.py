@@ -622,6 +622,61 @@ def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
     return rows.assign(human_label=gold["label"].to_numpy(), gold_split=gold["split"].to_numpy())
 
 
+SECOND_COLUMNS = ("source", "review_id", "text_sha", "label", "annotator")
+
+
+def load_second_pass(path: Path, gold: pd.DataFrame) -> pd.DataFrame:
+    """A second annotator's blind labels (data/gold/sentiment/second_pass.csv: keys + text
+    hash) joined to the human gold rows (`load_human_gold`): `gold` plus `second_label`
+    ("" where none was given). A label on a review outside the gold or on a changed text is
+    an InputError: agreement is only measured on the very texts both annotators read."""
+    second = pd.read_csv(path, dtype=str, keep_default_na=False)
+    require_columns(second, SECOND_COLUMNS, path, what="sentiment second pass")
+    bad = second[~second["label"].isin(LABELS)]
+    if len(bad):
+        raise InputError(
+            f"{path}: review {bad['review_id'].iloc[0]}: label must be one of {', '.join(LABELS)}"
+        )
+    twice = second["review_id"][second["review_id"].duplicated()]
+    if len(twice):
+        raise InputError(f"{path}: review {twice.iloc[0]} labelled twice")
+    text = gold.set_index("review_id")["text"]
+    outside = second[~second["review_id"].isin(text.index)]
+    if len(outside):
+        raise InputError(
+            f"{path}: {len(outside)} reviews not in the human gold "
+            f"(e.g. {outside['review_id'].iloc[0]})"
+        )
+    changed = second["text_sha"].to_numpy() != text[second["review_id"]].map(text_hash).to_numpy()
+    if changed.any():
+        raise InputError(
+            f"{path}: {int(changed.sum())} reviews changed text since the second pass "
+            f"(hash mismatch, e.g. {second.loc[changed, 'review_id'].iloc[0]})"
+        )
+    label = second.set_index("review_id")["label"]
+    return gold.assign(second_label=gold["review_id"].map(label).fillna("").to_numpy())
+
+
+def second_pass_figures(
+    first: list[str], second: list[str], model: list[str], vader: list[str]
+) -> dict[str, Any]:
+    """Inter-annotator agreement (A2 scored against A1: kappa, macro-F1, per class), the
+    model and VADER against A2, and the model on the reviews both annotators label alike:
+    the human ceiling against which the model's figure is read."""
+    agreed = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a == b]
+    return {
+        "n": len(second),
+        "observed_agreement": round(len(agreed) / len(second), 4) if second else 0.0,
+        "a2_vs_a1": classification_figures(first, second),
+        "model_vs_a1": classification_figures(first, model),
+        "model_vs_a2": classification_figures(second, model),
+        "vader_vs_a2": classification_figures(second, vader),
+        "model_on_agreed": classification_figures(
+            [first[i] for i in agreed], [model[i] for i in agreed]
+        ),
+    }
+
+
 def gold_weights(cfg: dict[str, Any]) -> tuple[float, float]:
     """(`human_gold.train_weight`, `human_gold.rating_weight`): how much a human-labelled
     training review and a rating-labelled one weigh when human labels are used."""
@@ -737,7 +792,9 @@ def human_gold_figures(
     human = test["human_label"].tolist()
     texts = test["text"].tolist()
     compound = vader_compound(texts)
-    return {
+    predicted = model.score_texts(texts)[0]
+    vader = _vader_from_compound(compound, cfg["vader_thresholds"])
+    figures = {
         "labelled": {
             f"{split}/{source}": part["human_label"].value_counts().to_dict()
             for (split, source), part in gold.groupby(["gold_split", "source"])
@@ -746,16 +803,19 @@ def human_gold_figures(
         "rating_weight": gold_weights(cfg)[1],
         "decision_tuned_on": cfg.get("decision", {}).get("tune_on", "rating"),
         "test": {
-            "model": classification_figures(human, model.score_texts(texts)[0]),
-            "vader": classification_figures(
-                human, _vader_from_compound(compound, cfg["vader_thresholds"])
-            ),
+            "model": classification_figures(human, predicted),
+            "vader": classification_figures(human, vader),
             "rating_labels": classification_figures(human, test["label"].tolist()),
         },
         "rating_vs_human_all": classification_figures(
             gold["human_label"].tolist(), gold["label"].tolist()
         ),
     }
+    if "second_label" in test and test["second_label"].ne("").any():
+        rows = [i for i, lab in enumerate(test["second_label"]) if lab]
+        columns = (human, test["second_label"].tolist(), list(predicted), vader)
+        figures["second_pass"] = second_pass_figures(*([c[i] for i in rows] for c in columns))
+    return figures
 
 
 def _by_language(model: SentimentModel, frame: pd.DataFrame, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -957,6 +1017,16 @@ def run_evaluate(
             f"rating-derived vs human labels, all {noise['n']} gold reviews: "
             f"kappa {noise['kappa']:.3f}, macro-F1 {noise['macro_f1']:.3f}"
         )
+        second = gold_figures.get("second_pass")
+        if second:
+            agreed = second["model_on_agreed"]
+            console.print(
+                f"second annotator on {second['n']} test reviews: A2 vs A1 kappa "
+                f"{second['a2_vs_a1']['kappa']:.3f}, macro-F1 {second['a2_vs_a1']['macro_f1']:.3f}"
+                f"; model vs A2 {second['model_vs_a2']['macro_f1']:.3f}, VADER vs A2 "
+                f"{second['vader_vs_a2']['macro_f1']:.3f}; model on the "
+                f"{agreed['n']} agreed {agreed['macro_f1']:.3f}"
+            )
     return metrics
 
 
@@ -967,7 +1037,13 @@ def _human_gold(corpus: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame | Non
         return None
     if not Path(path).exists():
         raise InputError(f"{path}: human gold labels not found (`reviews.human_gold.labels`)")
-    return load_human_gold(Path(path), corpus)
+    gold = load_human_gold(Path(path), corpus)
+    second = cfg["human_gold"].get("second_pass")
+    if gold is None or not second:
+        return gold
+    if not Path(second).exists():
+        raise InputError(f"{second}: second pass not found (`reviews.human_gold.second_pass`)")
+    return load_second_pass(Path(second), gold)
 
 
 def run_sentiment(

@@ -11,6 +11,14 @@ the gold as keys + text hash, never the text.
     python scripts/annotate_sentiment.py draw /tmp/S/round2 --round 2
     python scripts/annotate_sentiment.py merge /tmp/S/round2 /tmp/S/round2_labels.csv
     python scripts/annotate_sentiment.py draw /tmp/S2/round3 --round 3
+
+`second-pass` writes the same blind work files for every `split=test` review (a second,
+independent annotator labels them without the first one's label, the rating or any model
+reading); `merge --second-pass` writes data/gold/sentiment/second_pass.csv (keys + hash).
+
+    python scripts/annotate_sentiment.py second-pass /tmp/A2/second
+    python scripts/annotate_sentiment.py merge /tmp/A2/second /tmp/A2/labels.csv \
+        --second-pass --annotator A2
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from pipeline.config import compose_params, public_data_root
 
 app = typer.Typer(add_completion=False)
 GOLD = Path("data/gold/sentiment/labels.csv")
+SECOND = Path("data/gold/sentiment/second_pass.csv")
 # strata: (name, source or "any", ratings or None for all, n or None for all, rule). Rules:
 # `all`; `vader_nonpos` = VADER compound below 0.05 (a cheap signal independent of the
 # model); `pred_nonpos` / `pred_pos` = a dev-fold model (cross-fitted over the training
@@ -143,22 +152,76 @@ def draw(work: Path, seed: int = 7, round_: Annotated[int, typer.Option("--round
         corpus.loc[corpus["review_id"].isin(gold["review_id"]), "text"])]
     sample = draw_sample(pool, seed + round_, strata)
     sample["number"] = np.arange(1, len(sample) + 1)
+    sample["text_sha"] = sample["text"].map(R.text_hash)
+    _write_work(sample, work, ["source", "review_id", "text_sha", "rating_bucket"])
+
+
+def blind_test_part(gold: pd.DataFrame, corpus: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The gold's `test` reviews for a second, blind pass: running number, text and keys
+    only (no label, rating or stratum), shuffled with `seed`; a changed text is an error."""
+    test = gold.loc[gold["split"].eq("test"), ["source", "review_id", "text_sha"]]
+    text = corpus.drop_duplicates("review_id").set_index("review_id")["text"]
+    missing = test[~test["review_id"].isin(text.index)]
+    if len(missing):
+        raise typer.BadParameter(f"{len(missing)} test reviews not in the corpus")
+    test = test.assign(text=text[test["review_id"]].to_numpy())
+    if (test["text"].map(R.text_hash) != test["text_sha"]).any():
+        raise typer.BadParameter("test review texts changed since labelling (hash mismatch)")
+    rng = np.random.default_rng(seed)
+    out = test.iloc[rng.permutation(len(test))].reset_index(drop=True)
+    return out.assign(number=np.arange(1, len(out) + 1))
+
+
+def _write_work(sample: pd.DataFrame, work: Path, keys: list[str]) -> None:
     work.mkdir(parents=True, exist_ok=True)
     sample[["number", "text"]].to_csv(work / "blind.csv", index=False)
-    sample.assign(text_sha=sample["text"].map(R.text_hash))[
-        ["number", "source", "review_id", "text_sha", "rating_bucket"]
-    ].to_csv(work / "keys.csv", index=False)
+    sample[["number", *keys]].to_csv(work / "keys.csv", index=False)
     typer.echo(f"{len(sample)} reviews -> {work}/blind.csv (read) and keys.csv (do not open)")
 
 
-@app.command()
-def merge(work: Path, labels: Path, annotator: str = "A1") -> None:
-    keys = pd.read_csv(work / "keys.csv", dtype=str, keep_default_na=False)
+@app.command("second-pass")
+def second_pass(work: Path, corpus: Path | None = None, seed: int = 7) -> None:
+    """Blind work files for a second annotator over the gold test part (`--corpus`: a
+    `review-corpus` table; default: built from the public data)."""
+    if corpus is None:
+        root = public_data_root()
+        if root is None:
+            raise typer.BadParameter("public data absent ($CRYPTODRUG_PUBLIC_DATA)")
+        params = compose_params(["data=public"])
+        reviews, _ = R.build_corpus(
+            root, params["data"]["reviews"]["sources"], params["reviews"]["rating_scales"]
+        )
+    else:
+        reviews = pd.read_parquet(corpus)
+    gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
+    _write_work(blind_test_part(gold, reviews, seed), work, ["source", "review_id", "text_sha"])
+
+
+def _given_labels(keys: pd.DataFrame, labels: Path) -> pd.DataFrame:
     given = pd.read_csv(labels, dtype=str, keep_default_na=False)
     bad = given[~given["label"].isin(R.LABELS)]
-    if len(bad) or set(given["number"]) != set(keys["number"]):
+    if len(bad) or given["number"].duplicated().any() or set(given["number"]) != set(
+        keys["number"]
+    ):
         raise typer.BadParameter(f"labels must cover every number once with one of {R.LABELS}")
-    rows = keys.merge(given, on="number").assign(split="train", annotator=annotator)
+    return keys.merge(given, on="number")
+
+
+@app.command()
+def merge(
+    work: Path,
+    labels: Path,
+    annotator: str = "A1",
+    second: Annotated[bool, typer.Option("--second-pass")] = False,
+) -> None:
+    keys = pd.read_csv(work / "keys.csv", dtype=str, keep_default_na=False)
+    rows = _given_labels(keys, labels).assign(annotator=annotator)
+    if second:
+        out = rows[["source", "review_id", "text_sha", "label", "annotator"]]
+        out.sort_values("review_id").to_csv(SECOND, index=False)
+        typer.echo(f"{len(out)} second-pass labels -> {SECOND}")
+        return
+    rows = rows.assign(split="train")
     gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
     if rows["review_id"].isin(gold["review_id"]).any():
         raise typer.BadParameter("some reviews are already in the gold")

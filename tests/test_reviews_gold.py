@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 
 from pipeline import reviews as R
 from pipeline.config import compose_params
@@ -161,6 +162,8 @@ def test_real_gold_matches_real_corpus(public_data: Path) -> None:
     assert (gold["gold_split"].eq("test") == gold.index.isin(test_idx)).all()
     counts = gold.groupby(["gold_split", "source"])["human_label"].value_counts()
     assert counts.min() >= 10 and len(counts) == 12  # every class, source and part
+    second = R.load_second_pass(Path(CFG["human_gold"]["second_pass"]), gold)
+    assert (second["second_label"].ne("") == second["gold_split"].eq("test")).all()
 
 
 def _annotation_script():
@@ -197,3 +200,95 @@ def test_annotation_draw_keeps_to_training_sellers_and_strata() -> None:
     assert counts["trust:-5"] <= 50 and counts["trust:5"] <= 50
     mid = side.drop_duplicates("text")
     assert counts["trust:-4..4"] == mid["rating"].isin([0, 3]).sum()
+
+
+def _second(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path = tmp_path / "second_pass.csv"
+    pd.DataFrame(
+        [
+            {"source": "t", "review_id": rid, "text_sha": sha, "label": lab, "annotator": "A2"}
+            for rid, sha, lab in rows
+        ]
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_second_pass_joins_by_key_and_hash(tmp_path: Path) -> None:
+    corpus = _corpus()
+    gold = R.load_human_gold(
+        _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "t:3": ("neutral", "test")}),
+        corpus,
+    )
+    out = R.load_second_pass(_second(tmp_path, [("t:3", R.text_hash("ok"), "positive")]), gold)
+    assert out["second_label"].tolist() == ["", "positive"]
+    assert out["human_label"].tolist() == ["positive", "neutral"]
+    with pytest.raises(R.InputError, match=r"1 reviews changed text since the second pass"):
+        R.load_second_pass(_second(tmp_path, [("t:3", R.text_hash("OK"), "neutral")]), gold)
+    with pytest.raises(R.InputError, match=r"1 reviews not in the human gold \(e\.g\. t:0"):
+        R.load_second_pass(_second(tmp_path, [("t:0", R.text_hash("never came"), "neutral")]), gold)
+    with pytest.raises(R.InputError, match="label must be one of"):
+        R.load_second_pass(_second(tmp_path, [("t:3", R.text_hash("ok"), "mixed")]), gold)
+
+
+def test_second_pass_figures_agreement_and_agreed_rows() -> None:
+    """Hand-counted: 4 of 6 alike, chance agreement 12/36, so kappa (2/3-1/3)/(2/3) = 0.5;
+    on the 4 agreed rows the model gets negative F1 1, neutral 0, positive 0.5."""
+    first = ["negative", "negative", "neutral", "positive", "positive", "positive"]
+    second = ["negative", "neutral", "neutral", "positive", "positive", "negative"]
+    model = ["negative", "negative", "positive", "positive", "neutral", "positive"]
+    figures = R.second_pass_figures(first, second, model, second)
+    assert figures["n"] == 6 and figures["observed_agreement"] == pytest.approx(0.6667)
+    assert figures["a2_vs_a1"]["kappa"] == pytest.approx(0.5)
+    assert figures["vader_vs_a2"]["macro_f1"] == 1.0
+    agreed = figures["model_on_agreed"]
+    assert agreed["n"] == 4 and agreed["macro_f1"] == pytest.approx(0.5)
+    assert figures["model_vs_a1"]["n"] == figures["model_vs_a2"]["n"] == 6
+
+
+class _FixedModel:
+    """Reads every text as positive (the figures' plumbing is tested, not a model)."""
+
+    def score_texts(self, texts: list[str]) -> tuple[list[str], list[float]]:
+        return ["positive"] * len(texts), [1.0] * len(texts)
+
+
+def test_human_gold_figures_add_second_pass_only_where_given(tmp_path: Path) -> None:
+    corpus = _corpus().assign(source="t")
+    gold = R.load_human_gold(
+        _labels(tmp_path, corpus, {"t:1": ("positive", "test"), "t:2": ("neutral", "test"),
+                                   "t:3": ("positive", "test")}),
+        corpus,
+    )
+    assert "second_pass" not in R.human_gold_figures(_FixedModel(), gold, CFG)
+    second = R.load_second_pass(
+        _second(tmp_path, [("t:1", R.text_hash("fire, thanks"), "positive"),
+                           ("t:2", R.text_hash("FE will update"), "positive")]),
+        gold,
+    )
+    figures = R.human_gold_figures(_FixedModel(), second, CFG)["second_pass"]
+    assert figures["n"] == 2 and figures["observed_agreement"] == 0.5
+    assert figures["model_vs_a2"]["macro_f1"] == 1.0
+    assert figures["model_on_agreed"]["n"] == 1
+
+
+def test_second_pass_work_file_is_blind_and_covers_test_part() -> None:
+    """Only the test part, only number + text in the file the annotator reads, a fixed
+    shuffle, and a changed text refused."""
+    script = _annotation_script()
+    corpus = _corpus()
+    gold = pd.DataFrame(
+        {
+            "source": "t",
+            "review_id": ["t:0", "t:1", "t:2", "t:3"],
+            "text_sha": [R.text_hash(t) for t in corpus["text"]],
+            "label": ["negative", "positive", "neutral", "positive"],
+            "split": ["test", "train", "test", "test"],
+        }
+    )
+    blind = script.blind_test_part(gold, corpus, 7)
+    assert sorted(blind["review_id"]) == ["t:0", "t:2", "t:3"]
+    assert "label" not in blind and "rating" not in blind
+    assert blind["number"].tolist() == [1, 2, 3]
+    assert blind.equals(script.blind_test_part(gold, corpus, 7))
+    with pytest.raises(typer.BadParameter, match="hash mismatch"):
+        script.blind_test_part(gold, corpus.assign(text=corpus["text"] + "!"), 7)
