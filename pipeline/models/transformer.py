@@ -42,6 +42,7 @@ class TransformerTextClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
 
     def fit(self, texts: list[str], labels: list[str]) -> TransformerTextClassifier:
+        import torch
         from datasets import Dataset
         from transformers import (
             AutoModelForSequenceClassification,
@@ -83,6 +84,7 @@ class TransformerTextClassifier(ClassifierMixin, BaseEstimator):
                 report_to=[],
                 logging_strategy="no",
                 disable_tqdm=True,
+                dataloader_pin_memory=torch.cuda.is_available(),  # pinning needs a GPU
             )
             Trainer(
                 model=self.model_,

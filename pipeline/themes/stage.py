@@ -196,8 +196,9 @@ def apply_corrections(rows: pd.DataFrame, segments: pd.DataFrame, corrections: p
         ]
         extra = extra.merge(segments[context], on="segment_id", how="left")
         # text columns get "", numeric ones (a model's confidence) stay missing
-        extra = extra.reindex(columns=rows.columns).fillna(
-            {c: "" for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])})
+        extra = extra.reindex(columns=rows.columns)
+        text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
+        extra[text] = extra[text].astype(object).fillna("")
         rows = pd.concat([rows, extra], ignore_index=True)
     return rows
 
