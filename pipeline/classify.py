@@ -504,8 +504,7 @@ def run_train(inp: Path, out_dir: Path, params: dict[str, Any], market_configs: 
     from datetime import date
 
     model_cfg, taxonomy = params["model"], load_taxonomy()
-    maps = load_category_maps(market_configs, taxonomy)
-    data, counts = labelled_data(read_listings(inp), maps, model_cfg.get("text_max_chars", 1000))
+    data, counts = read_labelled(inp, market_configs, params)
     console.print(f"training {model_cfg['name']} on {len(data)} labelled listings "
                   f"({counts['unlabelled']} unlabelled, {counts['conflicting_labels']} with "
                   f"conflicting labels, {counts['duplicates']} repeats left out)")
@@ -555,17 +554,26 @@ def per_market_sample(data: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFr
     ).reset_index(drop=True)
 
 
+def read_labelled(inp: Path, market_configs: list[Path], params: dict[str, Any],
+                  max_per_market: int | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The labelled table of a listings file or folder (`labelled_data` with every market's
+    category map) and its counts; with `max_per_market`, the same per-market subsample for
+    every model (`per_market_sample`), counted as `evaluated`."""
+    data, counts = labelled_data(read_listings(inp), load_category_maps(market_configs),
+                                 params["model"].get("text_max_chars", 1000))
+    if max_per_market:
+        data = per_market_sample(data, max_per_market, params.get("seed", 42))
+        counts["evaluated"] = len(data)
+    return data, counts
+
+
 def run_evaluate(inp: Path, metrics_out: Path, figure: Path | None, params: dict[str, Any],
                  market_configs: list[Path], max_per_market: int | None = None) -> dict[str, Any]:
     """In-market and leave-one-market-out evaluation: printed tables, metrics JSON, figure."""
     import json
 
     model_cfg = params["model"]
-    maps = load_category_maps(market_configs)
-    data, counts = labelled_data(read_listings(inp), maps, model_cfg.get("text_max_chars", 1000))
-    if max_per_market:
-        data = per_market_sample(data, max_per_market, params.get("seed", 42))
-        counts["evaluated"] = len(data)
+    data, counts = read_labelled(inp, market_configs, params, max_per_market)
     result = evaluate(model_cfg, data, model_cfg.get("evaluation", {}), params.get("seed", 42),
                       progress=_tqdm("leave-one-market-out"))
     result["rows"] = counts
@@ -594,10 +602,7 @@ def run_audit(inp: Path, out: Path, params: dict[str, Any], market_configs: list
     from rich.table import Table
 
     model_cfg, seed = params["model"], params.get("seed", 42)
-    data, _ = labelled_data(read_listings(inp), load_category_maps(market_configs),
-                            model_cfg.get("text_max_chars", 1000))
-    if max_per_market:
-        data = per_market_sample(data, max_per_market, seed)
+    data, _ = read_labelled(inp, market_configs, params, max_per_market)
     predicted = out_of_fold_predictions(model_cfg, data, folds, seed, _tqdm("audit folds"))
     audit = label_audit(data, predicted, min_rows)
     write_table(audit, out)

@@ -581,6 +581,31 @@ def fit_model(frame: pd.DataFrame, cfg: dict[str, Any], seed: int) -> SentimentM
 # --- human-labelled gold -----------------------------------------------------------------
 
 GOLD_COLUMNS = ("source", "review_id", "text_sha", "label", "split")
+SECOND_COLUMNS = ("source", "review_id", "text_sha", "label", "annotator")
+
+
+def _read_label_file(path: Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
+    """A keys-only label file, checked: its columns, a known label (and, where the file has
+    one, split) on every row, and each review labelled once."""
+    labels = pd.read_csv(path, dtype=str, keep_default_na=False)
+    require_columns(labels, columns, path, what=what)
+    bad = ~labels["label"].isin(LABELS)
+    if "split" in columns:
+        bad |= ~labels["split"].isin(("train", "test"))
+    if bad.any():
+        raise InputError(
+            f"{path}: review {labels.loc[bad, 'review_id'].iloc[0]}: label must be one of "
+            f"{', '.join(LABELS)}" + (" and split train or test" if "split" in columns else "")
+        )
+    twice = labels["review_id"][labels["review_id"].duplicated()]
+    if len(twice):
+        raise InputError(f"{path}: review {twice.iloc[0]} labelled twice")
+    return labels
+
+
+def _changed_texts(labels: pd.DataFrame, texts: pd.Series) -> np.ndarray:
+    """Which labelled rows' stored text hash no longer matches the text they label."""
+    return labels["text_sha"].to_numpy() != texts.map(text_hash).to_numpy()
 
 
 def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
@@ -590,17 +615,7 @@ def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
     sample). A labelled review missing from a corpus that holds others, a changed text (hash
     mismatch) or an unknown label or split is an InputError: labels are never re-attached
     to a text they were not given for."""
-    gold = pd.read_csv(path, dtype=str, keep_default_na=False)
-    require_columns(gold, GOLD_COLUMNS, path, what="sentiment gold")
-    bad = gold[~gold["label"].isin(LABELS) | ~gold["split"].isin(("train", "test"))]
-    if len(bad):
-        raise InputError(
-            f"{path}: review {bad['review_id'].iloc[0]}: label must be one of {', '.join(LABELS)}"
-            " and split train or test"
-        )
-    twice = gold["review_id"][gold["review_id"].duplicated()]
-    if len(twice):
-        raise InputError(f"{path}: review {twice.iloc[0]} labelled twice")
+    gold = _read_label_file(path, GOLD_COLUMNS, "sentiment gold")
     position = pd.Series(np.arange(len(corpus)), index=corpus["review_id"].astype(str))
     position = position[~position.index.duplicated()]
     found = gold["review_id"].isin(position.index)
@@ -612,8 +627,7 @@ def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
             f"(e.g. {gold.loc[~found, 'review_id'].iloc[0]}): rebuild it with `review-corpus`"
         )
     rows = corpus.iloc[position[gold["review_id"]].to_numpy()]
-    now = rows["text"].map(text_hash).to_numpy()
-    changed = gold["text_sha"].to_numpy() != now
+    changed = _changed_texts(gold, rows["text"])
     if changed.any():
         raise InputError(
             f"{path}: {int(changed.sum())} labelled reviews changed text since labelling "
@@ -622,24 +636,12 @@ def load_human_gold(path: Path, corpus: pd.DataFrame) -> pd.DataFrame | None:
     return rows.assign(human_label=gold["label"].to_numpy(), gold_split=gold["split"].to_numpy())
 
 
-SECOND_COLUMNS = ("source", "review_id", "text_sha", "label", "annotator")
-
-
 def load_second_pass(path: Path, gold: pd.DataFrame) -> pd.DataFrame:
     """A second annotator's blind labels (data/gold/sentiment/second_pass.csv: keys + text
     hash) joined to the human gold rows (`load_human_gold`): `gold` plus `second_label`
     ("" where none was given). A label on a review outside the gold or on a changed text is
     an InputError: agreement is only measured on the very texts both annotators read."""
-    second = pd.read_csv(path, dtype=str, keep_default_na=False)
-    require_columns(second, SECOND_COLUMNS, path, what="sentiment second pass")
-    bad = second[~second["label"].isin(LABELS)]
-    if len(bad):
-        raise InputError(
-            f"{path}: review {bad['review_id'].iloc[0]}: label must be one of {', '.join(LABELS)}"
-        )
-    twice = second["review_id"][second["review_id"].duplicated()]
-    if len(twice):
-        raise InputError(f"{path}: review {twice.iloc[0]} labelled twice")
+    second = _read_label_file(path, SECOND_COLUMNS, "sentiment second pass")
     text = gold.set_index("review_id")["text"]
     outside = second[~second["review_id"].isin(text.index)]
     if len(outside):
@@ -647,7 +649,7 @@ def load_second_pass(path: Path, gold: pd.DataFrame) -> pd.DataFrame:
             f"{path}: {len(outside)} reviews not in the human gold "
             f"(e.g. {outside['review_id'].iloc[0]})"
         )
-    changed = second["text_sha"].to_numpy() != text[second["review_id"]].map(text_hash).to_numpy()
+    changed = _changed_texts(second, text[second["review_id"]])
     if changed.any():
         raise InputError(
             f"{path}: {int(changed.sum())} reviews changed text since the second pass "
@@ -794,13 +796,14 @@ def human_gold_figures(
     compound = vader_compound(texts)
     predicted = model.score_texts(texts)[0]
     vader = _vader_from_compound(compound, cfg["vader_thresholds"])
+    train_weight, rating_weight = gold_weights(cfg)
     figures = {
         "labelled": {
             f"{split}/{source}": part["human_label"].value_counts().to_dict()
             for (split, source), part in gold.groupby(["gold_split", "source"])
         },
-        "train_weight": gold_weights(cfg)[0],
-        "rating_weight": gold_weights(cfg)[1],
+        "train_weight": train_weight,
+        "rating_weight": rating_weight,
         "decision_tuned_on": cfg.get("decision", {}).get("tune_on", "rating"),
         "test": {
             "model": classification_figures(human, predicted),

@@ -21,13 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.classify import (
-    evaluate,
-    labelled_data,
-    load_category_maps,
-    per_market_sample,
-    read_listings,
-)
+from pipeline.classify import evaluate, read_labelled
 from pipeline.config import compose_params, load_params
 from pipeline.io import InputError
 
@@ -131,13 +125,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         seed, eval_cfg = params.get("seed", 42), params["model"].get("evaluation", {})
         configs = model_configs([m for m in args.models.split(",") if m],
                                 args.transformer_checkpoint)
-        data, counts = labelled_data(read_listings(args.listings),
-                                     load_category_maps(args.market_config),
-                                     params["model"].get("text_max_chars", 1000))
+        data, counts = read_labelled(args.listings, args.market_config, params,
+                                     args.max_per_market)
     except InputError as error:
         raise SystemExit(f"error: {error}") from None
-    if args.max_per_market:
-        data = per_market_sample(data, args.max_per_market, seed)
     counts["evaluated"] = len(data)
     results, timings = compare(configs, data, eval_cfg, seed)
     rows = summary(results)
