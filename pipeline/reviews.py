@@ -34,6 +34,7 @@ from pipeline.registry import Registry
 LABELS = ("negative", "neutral", "positive")
 REVIEW_COLUMNS = ("review_id", "text", "rating", "rating_scale", "vendor", "market", "ships_from")
 _WORD = re.compile(r"\w", re.UNICODE)
+ENCODER_DIR = "encoder"  # the fine-tuned encoder inside a model directory (safetensors)
 
 
 # --- labels from ratings ---------------------------------------------------------------
@@ -295,8 +296,10 @@ def tune_offsets(proba: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarr
 
 @dataclass
 class SentimentModel(BaseEstimator, ClassifierMixin):
-    """Text normalisation + a registered sklearn pipeline + per-class decision offsets;
-    `sentiment_score` is P(positive) - P(negative), in [-1, 1]."""
+    """Text normalisation + a registered sklearn n-gram pipeline + per-class decision
+    offsets; with `encoder.enabled`, a fine-tuned transformer encoder whose probabilities
+    are blended with the n-gram model's (`encoder.blend`). `sentiment_score` is
+    P(positive) - P(negative), in [-1, 1]."""
 
     cfg: dict[str, Any] = field(default_factory=dict)
     seed: int = 42
@@ -319,9 +322,22 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         self.pipeline_.fit(prepared, labels, clf__sample_weight=weight)
         self.classes_ = np.array(self.pipeline_.classes_)
         self.offsets_ = np.zeros(len(self.classes_))
+        self.encoder_ = None
+        marked = np.zeros(len(labels), bool) if human is None else np.asarray(human, bool)
+        encoder = self.cfg.get("encoder", {})
+        if encoder.get("enabled"):
+            rows = encoder_training_rows(
+                pd.DataFrame(
+                    {"text": prepared, "label": labels, "weight": weight, "human": marked,
+                     "group": groups if groups is not None else "x"}
+                ),
+                encoder,
+                self.seed,
+            )
+            self.encoder_ = fit_encoder(rows, encoder, self.seed)
+            return self  # the blend decides by argmax: the offsets fit the n-gram model alone
         decision = self.cfg.get("decision", {})
         if decision.get("tune") and groups is not None:
-            marked = np.zeros(len(labels), bool) if human is None else np.asarray(human, bool)
             self.offsets_ = self._tuned_offsets(
                 prepared, labels, np.asarray(groups), decision, weight, marked
             )
@@ -372,7 +388,25 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         return [normalise_text(t, self.cfg["emoji"], self.cfg["max_chars"]) for t in texts]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return self.pipeline_.predict_proba(self._prepare(texts))
+        return self._proba(self._prepare(texts))
+
+    def _proba(self, prepared: list[str]) -> np.ndarray:
+        proba = self.pipeline_.predict_proba(prepared)
+        if self.encoder_ is None:
+            return proba
+        blend = float(self.cfg["encoder"]["blend"])
+        return (1 - blend) * proba + blend * self._encoder_proba(prepared)
+
+    def _encoder_proba(self, prepared: list[str]) -> np.ndarray:
+        """The encoder's probabilities in `classes_` order."""
+        proba = self.encoder_.predict_proba(prepared)
+        return proba[:, [list(self.encoder_.classes_).index(c) for c in self.classes_]]
+
+    def component_probas(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The n-gram model's and the encoder's probabilities, each on its own."""
+        prepared = self._prepare(texts)
+        return {"ngram": self.pipeline_.predict_proba(prepared),
+                "encoder": self._encoder_proba(prepared)}
 
     def predict(self, texts: list[str]) -> np.ndarray:
         return self._decide(self.predict_proba(texts))
@@ -385,7 +419,7 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         scores = [0.0] * len(texts)
         idx = [i for i, t in enumerate(prepared) if has_words(t)]
         if idx:
-            proba = self.pipeline_.predict_proba([prepared[i] for i in idx])
+            proba = self._proba([prepared[i] for i in idx])
             decided = self._decide(proba)
             cls = list(self.classes_)
             pos = proba[:, cls.index("positive")] if "positive" in cls else 0.0
@@ -404,6 +438,8 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         model_dir = Path(model_dir)
         model_dir.mkdir(parents=True, exist_ok=True)
         sio.dump(self.pipeline_, model_dir / "model.skops")
+        if self.encoder_ is not None:
+            self.encoder_.save(model_dir / ENCODER_DIR)
         (model_dir / "config.json").write_text(
             json.dumps(
                 {"cfg": self.cfg, "seed": self.seed, "offsets": self.offsets_.tolist()},
@@ -425,7 +461,56 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         model.pipeline_ = load_skops(path)
         model.classes_ = np.array(model.pipeline_.classes_)
         model.offsets_ = np.array(meta.get("offsets", [0.0] * len(model.classes_)))
+        model.encoder_ = None
+        if (model_dir / ENCODER_DIR).is_dir():
+            from pipeline.models.transformer import TransformerTextClassifier
+
+            model.encoder_ = TransformerTextClassifier.load(model_dir / ENCODER_DIR)
+            model.encoder_.set_params(**_encoder_inference_params(model.cfg["encoder"]))
         return model
+
+
+def encoder_training_rows(
+    frame: pd.DataFrame, encoder: dict[str, Any], seed: int
+) -> pd.DataFrame:
+    """What the encoder is fine-tuned on: every human-labelled and seed text at its weight,
+    the rating-labelled texts below the top score (all) and a seeded sample of
+    `positive_sample` top-rated ones at `rating_weight` (ratings are a noisy proxy, and nine
+    in ten are top scores: the sample keeps fine-tuning to minutes on two cores). Weights
+    are then balanced across classes, as the n-gram model's `class_weight` does."""
+    rated = ~frame["human"] & frame["group"].ne("")
+    top = frame.index[rated & frame["label"].eq("positive")]
+    kept_top = np.random.default_rng(seed).permutation(top)[: int(encoder["positive_sample"])]
+    keep = ~rated | frame["label"].ne("positive") | frame.index.isin(kept_top)
+    rows = frame[keep].assign(
+        weight=frame["weight"].where(~rated, float(encoder["rating_weight"]))[keep]
+    )
+    per_class = rows.groupby("label")["weight"].transform("sum") * rows["label"].nunique()
+    return rows.assign(weight=rows["weight"] * rows["weight"].sum() / per_class)
+
+
+def _encoder_inference_params(encoder: dict[str, Any]) -> dict[str, Any]:
+    return {"quantize": bool(encoder.get("quantize", False)),
+            "batch_size": int(encoder["batch_size"])}
+
+
+def fit_encoder(rows: pd.DataFrame, encoder: dict[str, Any], seed: int) -> Any:
+    """Fine-tune the configured encoder (`encoder.checkpoint`: a local folder with
+    safetensors weights; "" = the packaged all-MiniLM-L6-v2) as a 3-class classifier."""
+    from pipeline.models.sentence_embedding import resolve_encoder
+    from pipeline.models.transformer import TransformerTextClassifier
+
+    model = TransformerTextClassifier(
+        checkpoint=str(resolve_encoder(encoder["checkpoint"])),
+        max_length=encoder["max_length"],
+        epochs=encoder["epochs"],
+        learning_rate=encoder["learning_rate"],
+        warmup_ratio=encoder["warmup_ratio"],
+        progress=True,
+        seed=seed,
+        **_encoder_inference_params(encoder),
+    )
+    return model.fit(rows["text"].tolist(), rows["label"].tolist(), rows["weight"].tolist())
 
 
 def load_seed_examples(path: Path) -> pd.DataFrame:
@@ -814,6 +899,10 @@ def human_gold_figures(
             gold["human_label"].tolist(), gold["label"].tolist()
         ),
     }
+    if model.encoder_ is not None:  # what each half of the blend gives on its own
+        for part, proba in model.component_probas(texts).items():
+            part_labels = model.classes_[proba.argmax(axis=1)].tolist()
+            figures["test"][f"{part}_alone"] = classification_figures(human, part_labels)
     if "second_label" in test and test["second_label"].ne("").any():
         rows = [i for i, lab in enumerate(test["second_label"]) if lab]
         columns = (human, test["second_label"].tolist(), list(predicted), vader)
@@ -963,6 +1052,7 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
         "label_counts": train["label"].value_counts().to_dict(),
         "rating_scales": cfg["rating_scales"],
         "decision_offsets": model.decision_offsets(),
+        "encoder": cfg["encoder"] if model.encoder_ is not None else None,
         "evaluation": "reports/metrics/sentiment.json (`cryptodrug evaluate-sentiment`)",
     }
     model.save(model_dir, card)

@@ -1,6 +1,7 @@
 """Throughput of the default review-sentiment and harm-reduction models (target: >= 1,000
-texts/s on 2 cores). Uses models/sentiment and models/harm_reduction (`dvc repro`), or
-trains both on the bundled sample when they are absent.
+texts/s on 2 cores), each on the texts it is for: buyer reviews, forum posts. Uses
+models/sentiment and models/harm_reduction (`dvc repro`), or trains both on the bundled
+sample when they are absent.
 
     python scripts/bench_reviews.py [--n 5000] [--sentiment-model DIR] [--hr-model DIR]
 """
@@ -18,20 +19,24 @@ from pipeline import reviews as R
 from pipeline.config import PROJECT_ROOT, load_params, public_data_root
 
 
-def texts(n: int) -> list[str]:
-    """Real review and post texts when the public data is there, else the sample."""
+def texts(n: int) -> dict[str, list[str]]:
+    """Real texts of each task when the public data is there (buyer reviews for sentiment,
+    forum posts for harm reduction), else the bundled sample; repeated up to `n`."""
     root = public_data_root()
     if root is not None:
         reviews = pd.read_csv(
             root / "reviews/trust-in-illicit-markets/darknet_sales_reviews_shared.csv"
-        )
-        pool = reviews["review_text"].fillna("").astype(str).tolist()
-        pool += F.load_reddit_drugs_ner(root / "forums/reddit-drugs-ner/drugs_training.jsonl")[
+        )["review_text"].fillna("").astype(str).tolist()
+        posts = F.load_reddit_drugs_ner(root / "forums/reddit-drugs-ner/drugs_training.jsonl")[
             "text"
         ].tolist()
     else:
-        pool = pd.read_csv(PROJECT_ROOT / "data/sample/reviews.csv")["text"].tolist()
-    return (pool * (n // len(pool) + 1))[:n]
+        reviews = pd.read_csv(PROJECT_ROOT / "data/sample/reviews.csv")["text"].tolist()
+        posts = pd.read_csv(PROJECT_ROOT / "data/sample/forum_posts.csv")["text"].tolist()
+    return {
+        task: (pool * (n // len(pool) + 1))[:n]
+        for task, pool in (("sentiment", reviews), ("harm-reduction", posts))
+    }
 
 
 def main() -> None:
@@ -57,13 +62,14 @@ def main() -> None:
         harm = F.HarmReductionModel(cfg=params["forums"]).fit(
             gold["text"].tolist(), F.label_matrix(gold["labels"], params["forums"]["labels"])
         )
-    batch = texts(args.n)
+    batches = texts(args.n)
     for name, run in (
-        ("sentiment", lambda: sentiment.score_texts(batch)),
-        ("harm-reduction", lambda: harm.predict(batch)),
+        ("sentiment", sentiment.score_texts),
+        ("harm-reduction", harm.predict),
     ):
+        batch = batches[name]
         start = time.perf_counter()
-        run()
+        run(batch)
         elapsed = time.perf_counter() - start
         print(
             f"{name:<15} {len(batch)} texts in {elapsed:.2f}s = {len(batch) / elapsed:,.0f} texts/s"

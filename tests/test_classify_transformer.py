@@ -65,3 +65,32 @@ def test_transformer_needs_a_local_checkpoint():
     model = build_model({"name": "transformer", "params": {"checkpoint": "/no/such/model"}}, 0)
     with pytest.raises(InputError, match="not a local folder"):
         model.fit(["a", "b"], ["cannabis", "non_drug"])
+
+
+def test_sample_weight_decides_between_contradicting_labels(checkpoint):
+    """The same texts under two labels: the heavier copies win."""
+    texts = [t for texts in TEXTS.values() for t in texts]
+    heavy = ["cocaine" if c == "cannabis" else c for c, ts in TEXTS.items() for _ in ts]
+    light = [c for c, ts in TEXTS.items() for _ in ts]
+    cfg = {"name": "transformer",
+           "params": {"checkpoint": str(checkpoint), "epochs": 15, "batch_size": 8,
+                      "learning_rate": 5e-3, "max_length": 32}}
+    model = build_model(cfg, seed=0).fit(
+        texts * 2, heavy + light, sample_weight=[5.0] * len(texts) + [0.05] * len(texts)
+    )
+    predicted = model.predict(TEXTS["cannabis"])
+    assert (predicted == "cocaine").mean() >= 0.75
+
+
+def test_quantized_scoring_stays_close_to_float(checkpoint):
+    """int8 linear layers when scoring: nearly the same probabilities as float32."""
+    texts = [t for texts in TEXTS.values() for t in texts] * 4
+    labels = [c for c, texts in TEXTS.items() for _ in texts] * 4
+    cfg = {"name": "transformer",
+           "params": {"checkpoint": str(checkpoint), "epochs": 15, "batch_size": 8,
+                      "learning_rate": 5e-3, "max_length": 32}}
+    model = build_model(cfg, seed=0).fit(texts, labels)
+    exact = model.predict_proba(texts)
+    quantized = model.set_params(quantize=True).predict_proba(texts)
+    assert np.abs(quantized - exact).max() < 0.1
+    assert (quantized.argmax(axis=1) == exact.argmax(axis=1)).mean() >= 0.9

@@ -16,6 +16,7 @@ from pipeline.config import compose_params
 
 CFG = compose_params()["reviews"]
 PM5 = CFG["rating_scales"]["pm5"]
+NGRAM_ONLY = {**CFG, "encoder": {**CFG["encoder"], "enabled": False}}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_tune_offsets_finds_prior_shift() -> None:
 
 def test_tuned_model_saves_and_loads_offsets(sample_data: Path, tmp_path: Path) -> None:
     sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
-    cfg = {**CFG, "decision": {**CFG["decision"], "folds": 2}}
+    cfg = {**NGRAM_ONLY, "decision": {**CFG["decision"], "folds": 2}}
     frame = R.training_frame(sample, None)
     model = R.fit_model(frame, cfg, 42)
     assert model.offsets_.shape == (3,)
@@ -200,9 +201,61 @@ def test_minilm_model_optional(sample_data: Path, tmp_path: Path) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     assert np.allclose(vectors[0], vectors[2])
     sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
-    model = R.SentimentModel(cfg={**CFG, "model": "tfidf_minilm_logreg"}, seed=42)
+    model = R.SentimentModel(cfg={**NGRAM_ONLY, "model": "tfidf_minilm_logreg"}, seed=42)
     model.fit(*R._xy(sample))
     model.save(tmp_path / "m", {})
     assert (tmp_path / "m" / "model.skops").stat().st_size < 5_000_000
     texts = sample["text"].tolist()
     assert list(R.SentimentModel.load(tmp_path / "m").predict(texts)) == list(model.predict(texts))
+
+
+def _frame(labels: list[str], human: list[bool], group: str = "v|m") -> pd.DataFrame:
+    n = len(labels)
+    return pd.DataFrame(
+        {"text": [f"review {i}" for i in range(n)], "label": labels, "group": group,
+         "weight": [1.0 if h else 0.1 for h in human], "human": human}
+    )
+
+
+def test_encoder_trains_on_people_seeds_low_ratings_and_a_sample_of_top_ratings() -> None:
+    frame = pd.concat(
+        [
+            _frame(["positive"] * 10 + ["negative"] * 3 + ["neutral"] * 2, [False] * 15),
+            _frame(["neutral", "positive"], [True, True]),
+            _frame(["negative"], [False], group=""),  # a seed example
+        ],
+        ignore_index=True,
+    )
+    encoder = {"positive_sample": 4, "rating_weight": 0.3}
+    rows = R.encoder_training_rows(frame, encoder, seed=1)
+    rated = rows[~rows["human"] & rows["group"].ne("")]
+    assert (rated["label"] == "positive").sum() == 4
+    assert (rated["label"] != "positive").sum() == 5
+    assert rows["group"].eq("").sum() == 1 and rows["human"].sum() == 2
+    # a rated text weighs rating_weight against a person's 1, before class balancing
+    assert np.isclose(rated["weight"].iloc[0] / rows.loc[rows["human"], "weight"].iloc[1], 0.3)
+    # balanced: each class carries the same total weight
+    assert np.allclose(rows.groupby("label")["weight"].sum(), rows["weight"].sum() / 3)
+    assert rows.index.equals(R.encoder_training_rows(frame, encoder, seed=1).index)
+
+
+@pytest.mark.slow
+def test_encoder_blend_on_the_sample(sample_data: Path, tmp_path: Path) -> None:
+    """The packaged MiniLM fine-tuned beside the n-gram model (one short epoch): the blend
+    is the configured mix of the two, the encoder is saved as safetensors, and the model
+    reloads to the same predictions."""
+    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
+    cfg = {**CFG, "encoder": {**CFG["encoder"], "epochs": 1, "positive_sample": 20}}
+    frame = R.training_frame(sample, R.load_seed_examples(Path(CFG["seed_examples"])))
+    model = R.fit_model(frame, cfg, 42)
+    texts = sample["text"].tolist()
+    parts = model.component_probas(texts)
+    blend = cfg["encoder"]["blend"]
+    assert np.allclose(
+        model.predict_proba(texts), (1 - blend) * parts["ngram"] + blend * parts["encoder"]
+    )
+    model.save(tmp_path / "m", {})
+    assert (tmp_path / "m" / R.ENCODER_DIR / "model.safetensors").exists()
+    loaded = R.SentimentModel.load(tmp_path / "m")
+    assert list(loaded.predict(texts)) == list(model.predict(texts))
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)

@@ -138,7 +138,8 @@ def test_sample_evaluation_skips_human_gold(sample_data: Path) -> None:
     """The bundled sample holds none of the labelled real reviews: a note, not an error."""
     corpus = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
     assert R._human_gold(corpus, CFG) is None
-    cfg = {**CFG, "decision": {**CFG["decision"], "tune": False}}
+    cfg = {**CFG, "decision": {**CFG["decision"], "tune": False},
+           "encoder": {**CFG["encoder"], "enabled": False}}
     metrics = R.evaluate(corpus, cfg, 42, None)
     assert "public data absent" in metrics["human_gold"]["skipped"]
 
