@@ -899,7 +899,7 @@ def human_gold_figures(
             gold["human_label"].tolist(), gold["label"].tolist()
         ),
     }
-    if model.encoder_ is not None:  # what each half of the blend gives on its own
+    if getattr(model, "encoder_", None) is not None:  # each half of the blend alone
         for part, proba in model.component_probas(texts).items():
             part_labels = model.classes_[proba.argmax(axis=1)].tolist()
             figures["test"][f"{part}_alone"] = classification_figures(human, part_labels)
