@@ -42,13 +42,21 @@ def checkpoint(tmp_path_factory):
     return folder
 
 
-def test_transformer_fine_tunes_saves_safetensors_and_reloads(tmp_path, checkpoint):
+def _tiny_model_cfg(checkpoint) -> dict:
+    """A `model` config that fine-tunes the tiny BERT to fit TEXTS in seconds."""
+    return {"name": "transformer",
+            "params": {"checkpoint": str(checkpoint), "epochs": 15, "batch_size": 8,
+                       "learning_rate": 5e-3, "max_length": 32}}
+
+
+def _training_set() -> tuple[list[str], list[str]]:
     texts = [t for texts in TEXTS.values() for t in texts] * 4
-    labels = [c for c, texts in TEXTS.items() for _ in texts] * 4
-    cfg = {"name": "transformer",
-           "params": {"checkpoint": str(checkpoint), "epochs": 15, "batch_size": 8,
-                      "learning_rate": 5e-3, "max_length": 32}}
-    model = build_model(cfg, seed=0).fit(texts, labels)
+    return texts, [c for c, texts in TEXTS.items() for _ in texts] * 4
+
+
+def test_transformer_fine_tunes_saves_safetensors_and_reloads(tmp_path, checkpoint):
+    texts, labels = _training_set()
+    model = build_model(_tiny_model_cfg(checkpoint), seed=0).fit(texts, labels)
     assert (model.predict(texts) == np.array(labels)).mean() > 0.8
     model.save(tmp_path)
     assert (tmp_path / "model.safetensors").exists() and (tmp_path / "tokenizer.json").exists()
@@ -72,10 +80,7 @@ def test_sample_weight_decides_between_contradicting_labels(checkpoint):
     texts = [t for texts in TEXTS.values() for t in texts]
     heavy = ["cocaine" if c == "cannabis" else c for c, ts in TEXTS.items() for _ in ts]
     light = [c for c, ts in TEXTS.items() for _ in ts]
-    cfg = {"name": "transformer",
-           "params": {"checkpoint": str(checkpoint), "epochs": 15, "batch_size": 8,
-                      "learning_rate": 5e-3, "max_length": 32}}
-    model = build_model(cfg, seed=0).fit(
+    model = build_model(_tiny_model_cfg(checkpoint), seed=0).fit(
         texts * 2, heavy + light, sample_weight=[5.0] * len(texts) + [0.05] * len(texts)
     )
     predicted = model.predict(TEXTS["cannabis"])
@@ -84,12 +89,8 @@ def test_sample_weight_decides_between_contradicting_labels(checkpoint):
 
 def test_quantized_scoring_stays_close_to_float(checkpoint):
     """int8 linear layers when scoring: nearly the same probabilities as float32."""
-    texts = [t for texts in TEXTS.values() for t in texts] * 4
-    labels = [c for c, texts in TEXTS.items() for _ in texts] * 4
-    cfg = {"name": "transformer",
-           "params": {"checkpoint": str(checkpoint), "epochs": 15, "batch_size": 8,
-                      "learning_rate": 5e-3, "max_length": 32}}
-    model = build_model(cfg, seed=0).fit(texts, labels)
+    texts, labels = _training_set()
+    model = build_model(_tiny_model_cfg(checkpoint), seed=0).fit(texts, labels)
     exact = model.predict_proba(texts)
     quantized = model.set_params(quantize=True).predict_proba(texts)
     assert np.abs(quantized - exact).max() < 0.1
