@@ -391,11 +391,28 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         return self._proba(self._prepare(texts))
 
     def _proba(self, prepared: list[str]) -> np.ndarray:
+        """The n-gram model's probabilities; with an encoder, the blend for the texts the
+        n-gram model is unsure of (top probability below `encoder.defer_below`), a cascade
+        that spends encoder time only where it changes decisions."""
         proba = self.pipeline_.predict_proba(prepared)
         if self.encoder_ is None:
             return proba
-        blend = float(self.cfg["encoder"]["blend"])
-        return (1 - blend) * proba + blend * self._encoder_proba(prepared)
+        deferred = np.flatnonzero(proba.max(axis=1) < self.deferral_threshold)
+        if len(deferred):
+            blend = float(self.cfg["encoder"]["blend"])
+            encoder = self._encoder_proba([prepared[i] for i in deferred])
+            proba[deferred] = (1 - blend) * proba[deferred] + blend * encoder
+        return proba
+
+    @property
+    def deferral_threshold(self) -> float:
+        """Texts whose n-gram top probability is below this go to the encoder (1: all)."""
+        return float(self.cfg["encoder"].get("defer_below", 1.0))
+
+    def deferred_share(self, texts: list[str]) -> float:
+        """The share of `texts` the cascade sends to the encoder."""
+        proba = self.pipeline_.predict_proba(self._prepare(texts))
+        return float((proba.max(axis=1) < self.deferral_threshold).mean())
 
     def _encoder_proba(self, prepared: list[str]) -> np.ndarray:
         """The encoder's probabilities in `classes_` order."""
@@ -903,6 +920,7 @@ def human_gold_figures(
         for part, proba in model.component_probas(texts).items():
             part_labels = model.classes_[proba.argmax(axis=1)].tolist()
             figures["test"][f"{part}_alone"] = classification_figures(human, part_labels)
+        figures["test"]["deferred_to_encoder"] = round(model.deferred_share(texts), 4)
     if "second_label" in test and test["second_label"].ne("").any():
         rows = [i for i, lab in enumerate(test["second_label"]) if lab]
         columns = (human, test["second_label"].tolist(), list(predicted), vader)

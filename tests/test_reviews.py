@@ -239,6 +239,41 @@ def test_encoder_trains_on_people_seeds_low_ratings_and_a_sample_of_top_ratings(
     assert rows.index.equals(R.encoder_training_rows(frame, encoder, seed=1).index)
 
 
+class _ConstantEncoder:
+    """Stands in for the fine-tuned encoder: always 'negative', and records what it read."""
+
+    classes_ = np.array(["negative", "neutral", "positive"])
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        self.seen += texts
+        return np.tile([1.0, 0.0, 0.0], (len(texts), 1))
+
+
+@pytest.mark.parametrize("threshold", ["zero", "median", "one"])
+def test_cascade_sends_only_unsure_texts_to_the_encoder(sample_data: Path, threshold: str) -> None:
+    """The n-gram model keeps the texts it is sure of; the rest are blended with the encoder.
+    0 never asks the encoder, 1 always does."""
+    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), NGRAM_ONLY)
+    model = R.SentimentModel(cfg=NGRAM_ONLY).fit(*R._xy(sample))
+    texts = sample["text"].tolist()
+    ngram = model.predict_proba(texts)
+    top = ngram.max(axis=1)
+    defer_below = {"zero": 0.0, "median": float(np.median(top)), "one": 1.0}[threshold]
+    model.cfg = {**NGRAM_ONLY, "encoder": {**CFG["encoder"], "defer_below": defer_below}}
+    model.encoder_ = _ConstantEncoder()
+    proba = model.predict_proba(texts)
+    unsure = top < defer_below
+    assert unsure.sum() == {"zero": 0, "median": len(texts) // 2, "one": len(texts)}[threshold]
+    assert len(model.encoder_.seen) == unsure.sum()
+    assert model.deferred_share(texts) == pytest.approx(unsure.mean())
+    np.testing.assert_allclose(proba[~unsure], ngram[~unsure])
+    blend = CFG["encoder"]["blend"]
+    np.testing.assert_allclose(proba[unsure, 0], (1 - blend) * ngram[unsure, 0] + blend)
+
+
 @pytest.mark.slow
 def test_encoder_blend_on_the_sample(sample_data: Path, tmp_path: Path) -> None:
     """The packaged MiniLM fine-tuned beside the n-gram model (one short epoch): the blend
@@ -251,9 +286,11 @@ def test_encoder_blend_on_the_sample(sample_data: Path, tmp_path: Path) -> None:
     texts = sample["text"].tolist()
     parts = model.component_probas(texts)
     blend = cfg["encoder"]["blend"]
-    assert np.allclose(
-        model.predict_proba(texts), (1 - blend) * parts["ngram"] + blend * parts["encoder"]
+    deferred = parts["ngram"].max(axis=1) < cfg["encoder"]["defer_below"]
+    expected = np.where(
+        deferred[:, None], (1 - blend) * parts["ngram"] + blend * parts["encoder"], parts["ngram"]
     )
+    assert np.allclose(model.predict_proba(texts), expected)
     model.save(tmp_path / "m", {})
     assert (tmp_path / "m" / R.ENCODER_DIR / "model.safetensors").exists()
     loaded = R.SentimentModel.load(tmp_path / "m")
