@@ -920,7 +920,7 @@ def human_gold_figures(
         for part, proba in model.component_probas(texts).items():
             part_labels = model.classes_[proba.argmax(axis=1)].tolist()
             figures["test"][f"{part}_alone"] = classification_figures(human, part_labels)
-        figures["test"]["deferred_to_encoder"] = round(model.deferred_share(texts), 4)
+        figures["test_deferred_to_encoder"] = round(model.deferred_share(texts), 4)
     if "second_label" in test and test["second_label"].ne("").any():
         rows = [i for i, lab in enumerate(test["second_label"]) if lab]
         columns = (human, test["second_label"].tolist(), list(predicted), vader)
@@ -1112,7 +1112,14 @@ def run_evaluate(
         )
     for lang, m in metrics.get("multilingual_sample", {}).items():
         console.print(f"multilingual sample {lang:<4} macro-F1 {m['macro_f1']:.3f} (n={m['n']})")
-    gold_figures = metrics["human_gold"]
+    print_human_gold(metrics["human_gold"])
+    return metrics
+
+
+def print_human_gold(gold_figures: dict[str, Any]) -> None:
+    """The human-gold section of the metrics as a table on the console."""
+    from pipeline.io import console
+
     if "skipped" in gold_figures:
         console.print(f"human gold skipped: {gold_figures['skipped']}")
     else:
@@ -1123,6 +1130,9 @@ def run_evaluate(
                 f"  {name:<13} macro-F1 {m['macro_f1']:.3f}  kappa {m['kappa']:.3f}  "
                 f"n {m['n']:<4} {per_class}"
             )
+        if "test_deferred_to_encoder" in gold_figures:
+            share = gold_figures["test_deferred_to_encoder"]
+            console.print(f"  the cascade sent {share:.1%} of them to the encoder")
         noise = gold_figures["rating_vs_human_all"]
         console.print(
             f"rating-derived vs human labels, all {noise['n']} gold reviews: "
@@ -1138,7 +1148,6 @@ def run_evaluate(
                 f"{second['vader_vs_a2']['macro_f1']:.3f}; model on the "
                 f"{agreed['n']} agreed {agreed['macro_f1']:.3f}"
             )
-    return metrics
 
 
 def _human_gold(corpus: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame | None:

@@ -296,3 +296,22 @@ def test_encoder_blend_on_the_sample(sample_data: Path, tmp_path: Path) -> None:
     loaded = R.SentimentModel.load(tmp_path / "m")
     assert list(loaded.predict(texts)) == list(model.predict(texts))
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
+
+
+def test_human_gold_figures_of_a_cascade_print(
+    sample_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With an encoder, the gold figures add each half alone and the share sent to the
+    encoder, and the console table prints them all."""
+    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), NGRAM_ONLY)
+    model = R.SentimentModel(cfg=NGRAM_ONLY).fit(*R._xy(sample))
+    model.cfg = {**NGRAM_ONLY, "encoder": {**CFG["encoder"], "defer_below": 1.0}}
+    model.encoder_ = _ConstantEncoder()
+    gold = sample.assign(gold_split="test", human_label=sample["label"], source="sample")
+    figures = R.human_gold_figures(model, gold, CFG)
+    assert {"model", "ngram_alone", "encoder_alone"} <= set(figures["test"])
+    assert figures["test"]["encoder_alone"]["per_class"]["negative"]["recall"] == 1.0
+    assert figures["test_deferred_to_encoder"] == 1.0
+    R.print_human_gold(figures)
+    printed = capsys.readouterr().err  # the console writes to stderr
+    assert "encoder_alone" in printed and "sent 100.0% of them to the encoder" in printed
