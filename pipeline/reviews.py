@@ -298,7 +298,8 @@ def tune_offsets(proba: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarr
 class SentimentModel(BaseEstimator, ClassifierMixin):
     """Text normalisation + a registered sklearn n-gram pipeline + per-class decision
     offsets; with `encoder.enabled`, a fine-tuned transformer encoder whose probabilities
-    are blended with the n-gram model's (`encoder.blend`). `sentiment_score` is
+    are blended with the n-gram model's (`encoder.blend`) for the texts the n-gram model
+    is unsure of (`encoder.defer_below`). `sentiment_score` is
     P(positive) - P(negative), in [-1, 1]."""
 
     cfg: dict[str, Any] = field(default_factory=dict)
