@@ -398,22 +398,21 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         proba = self.pipeline_.predict_proba(prepared)
         if self.encoder_ is None:
             return proba
-        deferred = np.flatnonzero(proba.max(axis=1) < self.deferral_threshold)
+        deferred = np.flatnonzero(self._deferred(proba))
         if len(deferred):
             blend = float(self.cfg["encoder"]["blend"])
             encoder = self._encoder_proba([prepared[i] for i in deferred])
             proba[deferred] = (1 - blend) * proba[deferred] + blend * encoder
         return proba
 
-    @property
-    def deferral_threshold(self) -> float:
-        """Texts whose n-gram top probability is below this go to the encoder (1: all)."""
-        return float(self.cfg["encoder"].get("defer_below", 1.0))
+    def _deferred(self, ngram_proba: np.ndarray) -> np.ndarray:
+        """Which texts go to the encoder: n-gram top probability below `defer_below`
+        (1: all; models saved before the option blend every text)."""
+        return ngram_proba.max(axis=1) < float(self.cfg["encoder"].get("defer_below", 1.0))
 
     def deferred_share(self, texts: list[str]) -> float:
         """The share of `texts` the cascade sends to the encoder."""
-        proba = self.pipeline_.predict_proba(self._prepare(texts))
-        return float((proba.max(axis=1) < self.deferral_threshold).mean())
+        return float(self._deferred(self.pipeline_.predict_proba(self._prepare(texts))).mean())
 
     def _encoder_proba(self, prepared: list[str]) -> np.ndarray:
         """The encoder's probabilities in `classes_` order."""
