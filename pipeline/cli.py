@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pipeline.io import InputError, console
+from pipeline.core.io import InputError, console
 
 app = typer.Typer(
     help="cryptodrug: reproducible research pipeline for darknet drug markets.",
@@ -63,7 +63,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Raw scrapes of one market -> canonical listings (SPEC section 2)."""
-    from pipeline.ingest.cli import run_ingest
+    from pipeline.ingest.stage import run_ingest
 
     run_ingest(inputs, market, out, pseudonymise, metrics)
 
@@ -89,8 +89,8 @@ def train_classifier(
     ] = None,
 ) -> None:
     """Labelled canonical listings -> a model directory with a model card."""
-    from pipeline.classify import run_train
-    from pipeline.config import load_params
+    from pipeline.classify.stage import run_train
+    from pipeline.core.config import load_params
 
     run_train(inp, out, load_params(params), market_config or [], metrics)
 
@@ -104,8 +104,8 @@ def classify(
     params: ParamsOpt = None,
 ) -> None:
     """Canonical listings -> + category, category_confidence (+ OUT.review for low confidence)."""
-    from pipeline.classify import run_classify
-    from pipeline.config import load_params
+    from pipeline.classify.stage import run_classify
+    from pipeline.core.config import load_params
 
     run_classify(inp, out, model, load_params(params))
 
@@ -123,8 +123,8 @@ def evaluate_classifier(
     ] = None,
 ) -> None:
     """In-market split and leave-one-market-out evaluation of the configured model."""
-    from pipeline.classify import run_evaluate
-    from pipeline.config import load_params
+    from pipeline.classify.stage import run_evaluate
+    from pipeline.core.config import load_params
 
     run_evaluate(inp, out, figure, load_params(params), market_config or [], max_per_market)
 
@@ -145,8 +145,8 @@ def audit_labels(
 ) -> None:
     """Label-noise audit: per market category path, how often a model that never saw the
     row agrees with the label its category_map gives."""
-    from pipeline.classify import run_audit
-    from pipeline.config import load_params
+    from pipeline.classify.stage import run_audit
+    from pipeline.core.config import load_params
 
     run_audit(inp, out, load_params(params), market_config or [], folds, min_rows,
               max_per_market, metrics)
@@ -159,7 +159,7 @@ def audit_labels(
 @one_line_errors
 def extract(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Canonical listings -> + quantities, doses, purity, prices in EUR, shipping."""
-    from pipeline.extract.cli import run_extract
+    from pipeline.extract.stage import run_extract
 
     run_extract(inp, out, params)
 
@@ -173,7 +173,7 @@ def evaluate_extraction(
     params: ParamsOpt = None,
 ) -> None:
     """Per-field P/R/F1 on the extraction gold, beside quantulum3 and price-parser."""
-    from pipeline.extract.cli import run_evaluate
+    from pipeline.extract.stage import run_evaluate
 
     run_evaluate(out, params)
 
@@ -195,7 +195,7 @@ def analyse(
     params: ParamsOpt = None,
 ) -> None:
     """Classified, extracted listings -> vendor, country, transaction and migration tables."""
-    from pipeline.analyse.cli import run_analyse
+    from pipeline.analyse.stage import run_analyse
 
     run_analyse(inp, out, feedback, params, metrics)
 
@@ -226,8 +226,8 @@ def report(
 ) -> None:
     """Analytics + stage metrics and summaries -> one offline HTML report with embedded
     figures; a stage whose outputs are absent is shown as "not run"."""
-    from pipeline.config import load_params
-    from pipeline.report import run_report
+    from pipeline.core.config import load_params
+    from pipeline.report.stage import run_report
 
     page = run_report(inp, out, metrics_dir, load_params(params), reviews_summary,
                       forum_summary, themes, segments)
@@ -254,8 +254,8 @@ def sentiment(
     params: ParamsOpt = None,
 ) -> None:
     """Reviews -> + sentiment, sentiment_score (and aspects, rating_label)."""
-    from pipeline.config import load_params
-    from pipeline.reviews import run_sentiment
+    from pipeline.core.config import load_params
+    from pipeline.reviews.stage import run_sentiment
 
     run_sentiment(inp, out, load_params(params), model, rating_scale, summary_dir)
 
@@ -264,8 +264,8 @@ def sentiment(
 @one_line_errors
 def review_corpus(out: OutPath, params: ParamsOpt = None) -> None:
     """Labelled reviews from `data.reviews.sources` (ratings -> labels, duplicates set aside)."""
-    from pipeline.config import load_params
-    from pipeline.reviews import run_review_corpus
+    from pipeline.core.config import load_params
+    from pipeline.reviews.stage import run_review_corpus
 
     run_review_corpus(load_params(params), out)
 
@@ -274,8 +274,8 @@ def review_corpus(out: OutPath, params: ParamsOpt = None) -> None:
 @one_line_errors
 def train_sentiment(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Rated reviews (+ the multilingual seed examples) -> a sentiment model directory."""
-    from pipeline.config import load_params
-    from pipeline.reviews import run_train
+    from pipeline.core.config import load_params
+    from pipeline.reviews.stage import run_train
 
     run_train(inp, out, load_params(params))
 
@@ -291,8 +291,8 @@ def evaluate_sentiment(
     params: ParamsOpt = None,
 ) -> None:
     """Held-out sellers and markets, VADER on the same reviews -> metrics JSON."""
-    from pipeline.config import load_params
-    from pipeline.reviews import run_evaluate
+    from pipeline.core.config import load_params
+    from pipeline.reviews.stage import run_evaluate
 
     run_evaluate(inp, out, load_params(params), multilingual)
 
@@ -310,7 +310,7 @@ def harm_reduction(
     ] = None,
 ) -> None:
     """Forum posts -> + harm_reduction, hr_labels (and hr_evidence: the lexicon's spans)."""
-    from pipeline.forums import run_harm_reduction
+    from pipeline.forums.stage import run_harm_reduction
 
     run_harm_reduction(inp, out, model, summary)
 
@@ -319,8 +319,8 @@ def harm_reduction(
 @one_line_errors
 def forum_corpus(out: OutPath, params: ParamsOpt = None) -> None:
     """Forum posts from `data.forums.sources`, with text hashes for the stored labels."""
-    from pipeline.config import load_params
-    from pipeline.forums import run_forum_corpus
+    from pipeline.core.config import load_params
+    from pipeline.forums.stage import run_forum_corpus
 
     run_forum_corpus(load_params(params), out)
 
@@ -329,8 +329,8 @@ def forum_corpus(out: OutPath, params: ParamsOpt = None) -> None:
 @one_line_errors
 def train_harm_reduction(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Posts + the labelled set (data/gold/harm_reduction) -> a model directory."""
-    from pipeline.config import load_params
-    from pipeline.forums import run_train
+    from pipeline.core.config import load_params
+    from pipeline.forums.stage import run_train
 
     run_train(inp, out, load_params(params))
 
@@ -339,8 +339,8 @@ def train_harm_reduction(inp: InPath, out: OutPath, params: ParamsOpt = None) ->
 @one_line_errors
 def evaluate_harm_reduction(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Per-label precision/recall/F1 on the held-out labelled posts -> metrics JSON."""
-    from pipeline.config import load_params
-    from pipeline.forums import run_evaluate
+    from pipeline.core.config import load_params
+    from pipeline.forums.stage import run_evaluate
 
     run_evaluate(inp, out, load_params(params))
 
@@ -443,7 +443,7 @@ def inspect(
     params: ParamsOpt = None,
 ) -> None:
     """Browse and correct coded answers in a local web app (127.0.0.1 only)."""
-    from pipeline.themes.inspect_app import serve
+    from pipeline.inspect.app import serve
 
     serve(segments, codes, corrections, codebook, port, token, params)
 

@@ -21,7 +21,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from pipeline.config import load_market_config, load_params, public_data_root
+from pipeline.core.config import load_market_config, load_params, public_data_root
 from pipeline.extract import extract_listings
 from pipeline.extract.gold import LABEL_FIELDS, LIST_FIELDS, split_of, text_hash
 from pipeline.ingest import expand_inputs, ingest_files

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import typer
 
-from pipeline import reviews as R
-from pipeline.config import compose_params, public_data_root
+from pipeline.reviews import stage as R
+from pipeline.core.config import compose_params, public_data_root
 
 app = typer.Typer(add_completion=False)
 GOLD = Path("data/gold/sentiment/labels.csv")

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.analyse.cli import run_analyse
-from pipeline.config import load_params
-from pipeline.report import run_report
+from pipeline.analyse.stage import run_analyse
+from pipeline.core.config import load_params
+from pipeline.report.stage import run_report
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.classify import (
+from pipeline.classify.stage import (
     fit_model,
     labelled_data,
     listing_text,
@@ -22,8 +22,8 @@ from pipeline.classify import (
     predict_categories,
     read_listings,
 )
-from pipeline.config import load_params
-from pipeline.models import load_model
+from pipeline.core.config import load_params
+from pipeline.classify.models import load_model
 
 
 def main() -> None:

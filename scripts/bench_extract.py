@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import typer
 
-from pipeline.config import load_market_config, public_data_root
+from pipeline.core.config import load_market_config, public_data_root
 from pipeline.extract import ListingExtractor
 from pipeline.ingest import expand_inputs, ingest_files
 

@@ -10,7 +10,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import compose_params, load_market_config, public_data_root
+from pipeline.core.config import compose_params, load_market_config, public_data_root
 from pipeline.ingest import expand_inputs, ingest_files
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import forums as F
-from pipeline import reviews as R
-from pipeline.config import PROJECT_ROOT, load_params, public_data_root
+from pipeline.forums import stage as F
+from pipeline.reviews import stage as R
+from pipeline.core.config import PROJECT_ROOT, load_params, public_data_root
 
 
 def texts(n: int) -> dict[str, list[str]]:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline.config import PARAMS_FILE, PROJECT_ROOT
+from pipeline.core.config import PARAMS_FILE, PROJECT_ROOT
 from pipeline.themes.stage import run_code, run_train
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.config import PROJECT_ROOT, public_data_root
+from pipeline.core.config import PROJECT_ROOT, public_data_root
 
 
 def main() -> None:

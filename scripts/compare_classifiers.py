@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.classify import evaluate, read_labelled
-from pipeline.config import compose_params, load_params
-from pipeline.io import InputError
+from pipeline.classify.stage import evaluate, read_labelled
+from pipeline.core.config import compose_params, load_params
+from pipeline.core.io import InputError
 
 DEFAULT_MODELS = ("linear", "sentence_embedding")
 
@@ -50,7 +50,7 @@ def compare(configs: dict[str, dict], data: pd.DataFrame, eval_cfg: dict[str, An
             seed: int) -> tuple[dict[str, Any], dict[str, str]]:
     """`evaluate` of every model on the same data, evaluation settings and seed, and how
     long each took (printed, not a metric: timings differ run to run)."""
-    from pipeline.models.sentence_embedding import encoding_stats
+    from pipeline.classify.models.sentence_embedding import encoding_stats
 
     results, timings = {}, {}
     for name, cfg in configs.items():

@@ -6,7 +6,7 @@
 
 import sys
 
-from pipeline.config import compose_params, write_params
+from pipeline.core.config import compose_params, write_params
 
 if __name__ == "__main__":
     write_params(compose_params(sys.argv[1:]))

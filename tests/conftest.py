@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import PROJECT_ROOT, public_data_root
+from pipeline.core.config import PROJECT_ROOT, public_data_root
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from pipeline.analyse.transactions import (
 )
 from pipeline.analyse.vendors import multi_country_pairs, vendor_profiles
 from pipeline.cli import app
-from pipeline.config import load_params
+from pipeline.core.config import load_params
 
 
 def listing(i, vendor, origin, category, price, market="m1", day="2020-01-05", **extra):

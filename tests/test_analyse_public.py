@@ -9,8 +9,8 @@ import pytest
 
 from pipeline.analyse import analyse
 from pipeline.analyse.transactions import feedback_from_listings
-from pipeline.classify import label_listings, load_category_maps
-from pipeline.config import load_market_config, load_params
+from pipeline.classify.stage import label_listings, load_category_maps
+from pipeline.core.config import load_market_config, load_params
 from pipeline.extract.core import extract_listings
 from pipeline.ingest import expand_inputs, ingest_files
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.classify import (
+from pipeline.classify.stage import (
     CategoryMap,
     classify_listings,
     evaluate,
@@ -27,9 +27,9 @@ from pipeline.classify import (
     review_queue,
 )
 from pipeline.cli import app
-from pipeline.io import InputError, quarantine_path, read_table, side_output_path
-from pipeline.models import build_model, load_model
-from pipeline.schema import CANONICAL_COLUMNS
+from pipeline.core.io import InputError, quarantine_path, read_table, side_output_path
+from pipeline.classify.models import build_model, load_model
+from pipeline.core.schema import CANONICAL_COLUMNS
 
 SPEC_IDS = {
     "cannabis", "cocaine", "ecstasy", "amphetamine", "methamphetamine", "dissociatives",
@@ -354,7 +354,7 @@ def test_new_market_by_configuration_alone(tmp_path, listings):
                                  str(tables / "gamma.parquet")])
     assert result.exit_code == 0, result.output
     maps = load_category_maps([write_market_configs(tmp_path / "markets"), config])
-    from pipeline.classify import read_listings
+    from pipeline.classify.stage import read_listings
 
     data, counts = labelled_data(read_listings(tables), maps)
     assert data["market"].value_counts()["gamma"] == 120 and counts["unlabelled"] == 0

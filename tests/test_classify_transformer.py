@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.models import build_model, load_model
+from pipeline.classify.models import build_model, load_model
 
 pytest.importorskip("transformers")
 
@@ -68,7 +68,7 @@ def test_transformer_fine_tunes_saves_safetensors_and_reloads(tmp_path, checkpoi
 
 
 def test_transformer_needs_a_local_checkpoint():
-    from pipeline.io import InputError
+    from pipeline.core.io import InputError
 
     model = build_model({"name": "transformer", "params": {"checkpoint": "/no/such/model"}}, 0)
     with pytest.raises(InputError, match="not a local folder"):

@@ -3,7 +3,7 @@
 
 import yaml
 
-from pipeline.config import PARAMS_FILE, compose_params, load_market_config
+from pipeline.core.config import PARAMS_FILE, compose_params, load_market_config
 
 
 def test_params_yaml_equals_composition_of_conf():
@@ -28,7 +28,7 @@ def test_every_configured_market_has_an_adapter_config():
 
 
 def test_project_root_is_found_from_a_subfolder_of_any_checkout(tmp_path):
-    from pipeline.config import find_project_root
+    from pipeline.core.config import find_project_root
 
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "config.yaml").write_text("defaults: []\n")

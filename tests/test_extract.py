@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.config import load_params
+from pipeline.core.config import load_params
 from pipeline.extract import FIELDS, ListingExtractor
 from pipeline.extract.evaluate import evaluate, field_counts
 from pipeline.extract.gold import load_gold, split_of, text_hash
 from pipeline.extract.vocab import normalise, parse_number
-from pipeline.io import read_table, write_table
+from pipeline.core.io import read_table, write_table
 
 
 @pytest.fixture(scope="module")

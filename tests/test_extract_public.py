@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import load_params
+from pipeline.core.config import load_params
 from pipeline.extract import ListingExtractor
 from pipeline.extract.evaluate import evaluate
 from pipeline.extract.gold import LABEL_FIELDS, join_public, load_gold

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import forums as F
+from pipeline.forums import stage as F
 from pipeline.cli import app
-from pipeline.config import PROJECT_ROOT, compose_params
+from pipeline.core.config import PROJECT_ROOT, compose_params
 
 CFG = compose_params()["forums"]
 NAMES = CFG["labels"]

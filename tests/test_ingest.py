@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.ingest import expand_inputs, ingest_files, pseudonymise_handle
-from pipeline.io import InputError, quarantine_path, read_table
+from pipeline.core.io import InputError, quarantine_path, read_table
 
 MARKET = {
     "name": "testmarket",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.config import load_market_config
+from pipeline.core.config import load_market_config
 from pipeline.ingest import expand_inputs, ingest_files
 from pipeline.ingest.html import read_html_page
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import load_market_config
+from pipeline.core.config import load_market_config
 from pipeline.ingest import expand_inputs, ingest_files
-from pipeline.ingest.cli import fill_rates
+from pipeline.ingest.stage import fill_rates
 
 pytestmark = [pytest.mark.public_data, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ import pytest
 import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.io import InputError, load_skops
+from pipeline.core.io import InputError, load_skops
 
 
 def test_scikit_learn_model_loads(tmp_path):
@@ -30,7 +30,7 @@ def test_missing_model_file_is_a_one_line_error(tmp_path):
 def test_missing_columns_are_named_in_one_line():
     import pandas as pd
 
-    from pipeline.io import require_columns
+    from pipeline.core.io import require_columns
 
     with pytest.raises(InputError, match=r"^x\.csv: review table lacks columns review_id, text$"):
         require_columns(pd.DataFrame({"rating": [1]}), ("text", "review_id"), "x.csv", "review")

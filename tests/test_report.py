@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from pipeline.analyse import analyse
-from pipeline.config import load_params
-from pipeline.io import InputError, write_table
-from pipeline.report import (
+from pipeline.core.config import load_params
+from pipeline.core.io import InputError, write_table
+from pipeline.report.stage import (
     agreement_table,
     code_counts,
     headline_leaves,

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import reviews as R
+from pipeline.reviews import stage as R
 from pipeline.cli import app
-from pipeline.config import compose_params
+from pipeline.core.config import compose_params
 
 CFG = compose_params()["reviews"]
 PM5 = CFG["rating_scales"]["pm5"]

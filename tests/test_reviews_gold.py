@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import typer
 
-from pipeline import reviews as R
-from pipeline.config import compose_params
+from pipeline.reviews import stage as R
+from pipeline.core.config import compose_params
 
 CFG = compose_params()["reviews"]
 GOLD = Path(CFG["human_gold"]["labels"])

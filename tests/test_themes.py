@@ -12,20 +12,20 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.io import InputError
+from pipeline.core.io import InputError
 from pipeline.themes.agreement import agreement, agreement_by_language, human_vs_human
-from pipeline.themes.codebook import load_codebook, parse_codebook
+from pipeline.core.codebook import load_codebook, parse_codebook
 from pipeline.themes.coder import ThemeCoder, decide, load_coder
 from pipeline.themes.importers import import_answers, read_survey_csv, read_transcript
 from pipeline.themes.inductive import propose_themes
-from pipeline.themes.labels import (
+from pipeline.core.corrections import (
     append_correction,
     correction_training_rows,
     label_matrix,
     load_corrections,
     read_gold,
 )
-from pipeline.themes.language import detect_languages
+from pipeline.core.language import detect_languages
 from pipeline.themes.qdpx import build_project, read_qdpx, write_qdpx
 from pipeline.themes.stage import apply_corrections, flag_reasons
 

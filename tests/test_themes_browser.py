@@ -14,8 +14,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from pipeline.themes.codebook import load_codebook
-from pipeline.themes.inspect_app import create_app, load_app
+from pipeline.core.codebook import load_codebook
+from pipeline.inspect.app import create_app, load_app
 from pipeline.themes.stage import run_code, run_import, run_train
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -2,7 +2,7 @@
 
 Pure functions per analysis live in the submodules (shares, transactions, vendors, linker,
 migration); `analyse` runs them all and returns named tables, written as Parquet (one file
-per table, queryable with DuckDB) by `pipeline.analyse.cli`.
+per table, queryable with DuckDB) by `pipeline.analyse.stage`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from pipeline.io import require_columns
+from pipeline.core.io import require_columns
 
 # what `classify` and `extract` add to canonical listings, and analyse relies on
 REQUIRED_COLUMNS = ["listing_id", "market", "scraped_at", "vendor", "title",

@@ -27,7 +27,7 @@ from pipeline.extract.quantities import (
 )
 from pipeline.extract.shipping import Shipping
 from pipeline.extract.vocab import Vocabulary, normalise, parse_number
-from pipeline.registry import Registry
+from pipeline.core.registry import Registry
 
 FIELDS = [
     "units", "dose_mg", "mass_g", "volume_ml", "purity_pct", "price_amount", "price_currency",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.io import InputError, read_table
+from pipeline.core.io import InputError, read_table
 
 LABEL_FIELDS = ["mass_g", "units", "dose_mg", "volume_ml", "purity_pct", "price_amount",
                 "price_currency", "ships_from", "ships_to", "ships_to_excluded"]
@@ -67,7 +67,7 @@ def load_gold(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def join_public(real: pd.DataFrame, root: Path) -> tuple[pd.DataFrame, list[str]]:
     """Re-read the gold rows from the public data; returns rows with text and problems."""
-    from pipeline.config import load_market_config
+    from pipeline.core.config import load_market_config
     from pipeline.ingest import ingest_files
 
     frames, problems = [], []

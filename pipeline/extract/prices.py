@@ -16,7 +16,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.core.config import PROJECT_ROOT
 from pipeline.extract.vocab import NUMBER_RE, Vocabulary, parse_number
 
 _NUM = re.compile(NUMBER_RE)

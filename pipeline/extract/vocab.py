@@ -17,8 +17,8 @@ import spacy
 import yaml
 from spacy.matcher import Matcher, PhraseMatcher
 
-from pipeline.config import PROJECT_ROOT
-from pipeline.io import InputError
+from pipeline.core.config import PROJECT_ROOT
+from pipeline.core.io import InputError
 
 # one token that is a number: 10, 1,5, 1.000, .5, 1/2
 NUMBER_RE = r"^(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?|[.,]\d+|\d+/\d+)$"

@@ -22,9 +22,9 @@ from typing import Any
 import ftfy
 import pandas as pd
 
-from pipeline.io import InputError
-from pipeline.registry import Registry
-from pipeline.schema import CANONICAL_COLUMNS, validate_listings
+from pipeline.core.io import InputError
+from pipeline.core.registry import Registry
+from pipeline.core.schema import CANONICAL_COLUMNS, validate_listings
 
 VENDOR_KEY_ENV = "CRYPTODRUG_VENDOR_KEY"
 # Companion tables every ingest writes next to its listings (empty where a market has none):

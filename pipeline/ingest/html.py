@@ -44,7 +44,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.ingest import ADAPTERS, AdapterResult, clean_text
 from pipeline.ingest.tabular import decode
-from pipeline.registry import Registry
+from pipeline.core.registry import Registry
 
 MULTILINE_FIELDS = {"description", "text"}
 AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

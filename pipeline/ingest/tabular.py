@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.ingest import ADAPTERS, AdapterResult
-from pipeline.io import InputError
+from pipeline.core.io import InputError
 
 REQUIRED_OUTPUTS = ("title",)
 

@@ -22,9 +22,9 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.io import InputError, load_skops
-from pipeline.registry import Registry
-from pipeline.themes.codebook import Codebook, load_codebook
+from pipeline.core.io import InputError, load_skops
+from pipeline.core.registry import Registry
+from pipeline.core.codebook import Codebook, load_codebook
 from pipeline.themes.patterns import PatternMatcher, pipeline_for
 
 CLAUSE = re.compile(r"[^.!?;,\n]+")
@@ -356,7 +356,7 @@ def decide(proba: np.ndarray, threshold: float = 0.5, top_threshold: float = 1.0
 
 def load_coder(folder: str | Path) -> ThemeCoder:
     """A saved coder; refuses types outside scikit-learn/numpy/scipy rather than trusting them."""
-    from pipeline.themes.codebook import parse_codebook
+    from pipeline.core.codebook import parse_codebook
 
     folder = Path(folder)
     if not (folder / MODEL_FILE).exists():

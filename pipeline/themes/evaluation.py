@@ -12,9 +12,9 @@ from sklearn.model_selection import StratifiedKFold
 from tqdm import tqdm
 
 from pipeline.themes.agreement import agreement_by_language
-from pipeline.themes.codebook import Codebook
+from pipeline.core.codebook import Codebook
 from pipeline.themes.coder import EmbeddingBlock, ThemeCoder, decide
-from pipeline.themes.language import detect_languages
+from pipeline.core.language import detect_languages
 
 
 def cross_validated_proba(

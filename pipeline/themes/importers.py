@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.io import InputError
+from pipeline.core.io import InputError
 
 SEGMENT_COLUMNS = [
     "segment_id",

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from pipeline.themes.codebook import Codebook
+from pipeline.core.codebook import Codebook
 
 NEGATIONS = {
     "nl": {"geen", "niet", "nooit", "zonder", "niks", "niets"},

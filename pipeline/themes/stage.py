@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from pipeline.config import load_params
-from pipeline.io import (
+from pipeline.core.config import load_params
+from pipeline.core.io import (
     InputError,
     console,
     quarantine_path,
@@ -25,15 +25,15 @@ from pipeline.io import (
     side_output_path,
     write_table,
 )
-from pipeline.themes.codebook import Codebook, load_codebook
-from pipeline.themes.labels import (
+from pipeline.core.codebook import Codebook, load_codebook
+from pipeline.core.corrections import (
     correction_training_rows,
     correction_verdicts,
     label_matrix,
     load_corrections,
     read_gold,
 )
-from pipeline.themes.language import detect_languages
+from pipeline.core.language import detect_languages
 
 OUTPUT_COLUMNS = [
     "segment_id",

@@ -2,7 +2,7 @@
 
 Labels come from the markets themselves: each market config's `category_map` maps its own
 category paths (or path prefixes) to taxonomy ids; ambiguous paths map to null and stay
-unlabelled. Models are pluggable (`pipeline.models`); this module holds the pure parts:
+unlabelled. Models are pluggable (`pipeline.classify.models`); this module holds the pure parts:
 taxonomy and labels, model text, prediction with a review threshold, and the evaluation
 (in-market split and leave-one-market-out).
 """
@@ -23,8 +23,8 @@ import yaml
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
 
-from pipeline.config import CONF_DIR
-from pipeline.io import (
+from pipeline.core.config import CONF_DIR
+from pipeline.core.io import (
     InputError,
     console,
     read_table,
@@ -230,7 +230,7 @@ def labelled_data(listings: pd.DataFrame, maps: dict[str, CategoryMap],
 def fit_model(model_cfg: dict[str, Any], data: pd.DataFrame, seed: int) -> Any:
     """Fit the configured model. Categories with fewer than `min_class_rows` labelled
     listings cannot be learnt (nor calibrated): they are left out, and said so."""
-    from pipeline.models import build_model
+    from pipeline.classify.models import build_model
 
     sizes = data["label"].value_counts()
     rare = sizes[sizes < model_cfg.get("min_class_rows", 5)]
@@ -528,7 +528,7 @@ def run_classify(inp: Path, out: Path, model_dir: Path, params: dict[str, Any]) 
     """Classify listings; write OUT, its quarantine file and the low-confidence review file."""
     import json
 
-    from pipeline.models import load_model
+    from pipeline.classify.models import load_model
 
     model = load_model(model_dir)
     card = json.loads((Path(model_dir) / "model_card.json").read_text())

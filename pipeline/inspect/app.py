@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import DictLoader, Environment, select_autoescape
 from markupsafe import Markup, escape
 
-from pipeline.io import InputError, console, read_table
-from pipeline.themes.codebook import Codebook, load_codebook
-from pipeline.themes.labels import ACTIONS, append_correction, load_corrections
+from pipeline.core.io import InputError, console, read_table
+from pipeline.core.codebook import Codebook, load_codebook
+from pipeline.core.corrections import ACTIONS, append_correction, load_corrections
 
 COOKIE = "cryptodrug_token"
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from omegaconf import OmegaConf
 
-from pipeline.io import InputError
+from pipeline.core.io import InputError
 
 
 def find_project_root(start: Path | None = None) -> Path:

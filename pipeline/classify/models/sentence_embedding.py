@@ -24,8 +24,8 @@ import skops.io as sio
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.io import InputError, load_skops
-from pipeline.models import MODELS
+from pipeline.core.io import InputError, load_skops
+from pipeline.classify.models import MODELS
 
 HEAD_FILE = "head.skops"
 COPIED_ENCODER = "encoder"

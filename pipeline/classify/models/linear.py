@@ -27,8 +27,8 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer,
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from pipeline.io import InputError, load_skops
-from pipeline.models import MODELS
+from pipeline.core.io import InputError, load_skops
+from pipeline.classify.models import MODELS
 
 MODEL_FILE = "model.skops"
 # Types a saved model may contain; anything else in a file refuses to load.

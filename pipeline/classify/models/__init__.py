@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pipeline.io import InputError
-from pipeline.registry import Registry
+from pipeline.core.io import InputError
+from pipeline.core.registry import Registry
 
 CARD_FILE = "model_card.json"
 
@@ -51,4 +51,4 @@ def load_model(model_dir: str | Path) -> TextClassifier:
 
 def _import_models() -> None:
     # registering happens on import; the transformer module imports torch lazily
-    from pipeline.models import linear, sentence_embedding, transformer  # noqa: F401
+    from pipeline.classify.models import linear, sentence_embedding, transformer  # noqa: F401

@@ -27,8 +27,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion
 
-from pipeline.io import InputError, load_skops, quarantine_frame, require_columns
-from pipeline.registry import Registry
+from pipeline.core.io import InputError, load_skops, quarantine_frame, require_columns
+from pipeline.core.registry import Registry
 
 _WORD = re.compile(r"\w", re.UNICODE)
 
@@ -46,7 +46,7 @@ SOURCES: Registry[Callable[[Path], pd.DataFrame]] = Registry("forum source")
 @SOURCES.register("canonical")
 def load_canonical(path: Path) -> pd.DataFrame:
     """A table already in the post schema (post_id, text)."""
-    from pipeline.io import read_table_with_columns
+    from pipeline.core.io import read_table_with_columns
 
     frame = read_table_with_columns(path, {"post_id", "text"}, "post")
     return frame.assign(source=Path(path).stem)
@@ -424,7 +424,7 @@ def forum_config(params: dict[str, Any]) -> dict[str, Any]:
 
 def run_forum_corpus(params: dict[str, Any], out: Path) -> dict[str, int]:
     """Posts from `data.root` + `data.forums.sources` (with text hashes)."""
-    from pipeline.io import write_with_quarantine
+    from pipeline.core.io import write_with_quarantine
 
     sources = params.get("data", {}).get("forums", {}).get("sources", {})
     if not sources:
@@ -435,7 +435,7 @@ def run_forum_corpus(params: dict[str, Any], out: Path) -> dict[str, int]:
 
 def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> None:
     """Fit on every labelled post (train and held-out): the deployed model."""
-    from pipeline.io import console, read_table
+    from pipeline.core.io import console, read_table
 
     cfg = forum_config(params)
     gold = load_gold(read_table(corpus_path), cfg)
@@ -456,7 +456,7 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
 
 
 def run_evaluate(corpus_path: Path, out: Path, params: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.io import console, read_table
+    from pipeline.core.io import console, read_table
 
     cfg = forum_config(params)
     gold = load_gold(read_table(corpus_path), cfg)
@@ -481,7 +481,7 @@ def run_evaluate(corpus_path: Path, out: Path, params: dict[str, Any]) -> dict[s
 def run_harm_reduction(
     inp: Path, out: Path, model_dir: Path, summary: Path | None
 ) -> dict[str, int]:
-    from pipeline.io import read_table, write_table, write_with_quarantine
+    from pipeline.core.io import read_table, write_table, write_with_quarantine
 
     posts = read_table(inp)
     model = HarmReductionModel.load(model_dir)

@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from pipeline.config import load_params, public_data_root
+from pipeline.core.config import load_params, public_data_root
 from pipeline.extract.core import extract_listings
 from pipeline.extract.evaluate import BASELINES, REPORT_FIELDS, evaluate
 from pipeline.extract.gold import LABEL_FIELDS, join_public, load_gold
-from pipeline.io import console, quarantine_frame, read_table, write_with_quarantine
-from pipeline.schema import require_listing_columns
+from pipeline.core.io import console, quarantine_frame, read_table, write_with_quarantine
+from pipeline.core.schema import require_listing_columns
 
 
 def run_extract(inp: Path, out: Path, params_path: Path | None) -> dict[str, int]:

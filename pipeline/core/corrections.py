@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.io import InputError, read_table, require_columns
+from pipeline.core.io import InputError, read_table, require_columns
 
 ACTIONS = ("accept", "reject", "change")
 UNKNOWN = -1

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.config import PROJECT_ROOT
-from pipeline.io import InputError
+from pipeline.core.config import PROJECT_ROOT
+from pipeline.core.io import InputError
 
 DEFAULT_CODEBOOK = PROJECT_ROOT / "conf" / "codebook" / "cryptodrug.yaml"
 

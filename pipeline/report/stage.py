@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 
-from pipeline.io import InputError, read_table, require_columns  # noqa: E402
+from pipeline.core.io import InputError, read_table, require_columns  # noqa: E402
 
 TEMPLATES = Path(__file__).parent / "templates"
 TABLES = ("vendors", "country_shares", "product_mix", "destinations", "transactions",

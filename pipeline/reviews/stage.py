@@ -28,8 +28,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from pipeline.io import InputError, load_skops, quarantine_frame, require_columns
-from pipeline.registry import Registry
+from pipeline.core.io import InputError, load_skops, quarantine_frame, require_columns
+from pipeline.core.registry import Registry
 
 LABELS = ("negative", "neutral", "positive")
 REVIEW_COLUMNS = ("review_id", "text", "rating", "rating_scale", "vendor", "market", "ships_from")
@@ -88,7 +88,7 @@ def parse_agora_feedback(raw: str) -> list[tuple[int, str]]:
 @SOURCES.register("canonical")
 def load_canonical(path: Path) -> pd.DataFrame:
     """A table already in the review schema (review_id, text, optional rating ...)."""
-    from pipeline.io import read_table_with_columns
+    from pipeline.core.io import read_table_with_columns
 
     frame = read_table_with_columns(path, {"review_id", "text"}, "review")
     return frame.assign(source=Path(path).stem)
@@ -480,7 +480,7 @@ class SentimentModel(BaseEstimator, ClassifierMixin):
         model.offsets_ = np.array(meta.get("offsets", [0.0] * len(model.classes_)))
         model.encoder_ = None
         if (model_dir / ENCODER_DIR).is_dir():
-            from pipeline.models.transformer import TransformerTextClassifier
+            from pipeline.core.ml.transformer import TransformerTextClassifier
 
             model.encoder_ = TransformerTextClassifier.load(model_dir / ENCODER_DIR)
             model.encoder_.set_params(**_encoder_inference_params(model.cfg["encoder"]))
@@ -514,8 +514,8 @@ def _encoder_inference_params(encoder: dict[str, Any]) -> dict[str, Any]:
 def fit_encoder(rows: pd.DataFrame, encoder: dict[str, Any], seed: int) -> Any:
     """Fine-tune the configured encoder (`encoder.checkpoint`: a local folder with
     safetensors weights; "" = the packaged all-MiniLM-L6-v2) as a 3-class classifier."""
-    from pipeline.models.sentence_embedding import resolve_encoder
-    from pipeline.models.transformer import TransformerTextClassifier
+    from pipeline.classify.models.sentence_embedding import resolve_encoder
+    from pipeline.core.ml.transformer import TransformerTextClassifier
 
     model = TransformerTextClassifier(
         checkpoint=str(resolve_encoder(encoder["checkpoint"])),
@@ -1019,7 +1019,7 @@ def review_config(params: dict[str, Any]) -> dict[str, Any]:
 
 def run_review_corpus(params: dict[str, Any], out: Path) -> dict[str, int]:
     """Build the labelled review corpus from `data.root` + `data.reviews.sources`."""
-    from pipeline.io import write_with_quarantine
+    from pipeline.core.io import write_with_quarantine
 
     cfg = review_config(params)
     sources = params.get("data", {}).get("reviews", {}).get("sources", {})
@@ -1051,7 +1051,7 @@ def _labelled(corpus: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
 
 
 def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> None:
-    from pipeline.io import console, read_table
+    from pipeline.core.io import console, read_table
 
     cfg = review_config(params)
     corpus = _labelled(read_table(corpus_path), cfg).reset_index(drop=True)
@@ -1080,7 +1080,7 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
 def run_evaluate(
     corpus_path: Path, out: Path, params: dict[str, Any], multilingual: Path | None
 ) -> dict[str, Any]:
-    from pipeline.io import console, read_table
+    from pipeline.core.io import console, read_table
 
     cfg = review_config(params)
     corpus = _labelled(read_table(corpus_path), cfg).reset_index(drop=True)
@@ -1118,7 +1118,7 @@ def run_evaluate(
 
 def print_human_gold(gold_figures: dict[str, Any]) -> None:
     """The human-gold section of the metrics as a table on the console."""
-    from pipeline.io import console
+    from pipeline.core.io import console
 
     if "skipped" in gold_figures:
         console.print(f"human gold skipped: {gold_figures['skipped']}")
@@ -1174,7 +1174,7 @@ def run_sentiment(
     scale: str | None,
     summary_dir: Path | None,
 ) -> dict[str, int]:
-    from pipeline.io import read_table, write_table, write_with_quarantine
+    from pipeline.core.io import read_table, write_table, write_with_quarantine
 
     cfg = review_config(params)
     reviews = read_table(inp)

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from pipeline.io import InputError
-from pipeline.models import MODELS
+from pipeline.core.io import InputError
+from pipeline.classify.models import MODELS
 
 
 @MODELS.register("transformer")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from pipeline.registry import Registry
+from pipeline.core.registry import Registry
 
 UNDETERMINED = "und"
 

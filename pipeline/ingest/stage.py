@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline.config import load_market_config
+from pipeline.core.config import load_market_config
 from pipeline.ingest import expand_inputs, ingest_files, vendor_key_from_env
-from pipeline.io import side_output_path, write_table, write_with_quarantine
-from pipeline.schema import CANONICAL_COLUMNS
+from pipeline.core.io import side_output_path, write_table, write_with_quarantine
+from pipeline.core.schema import CANONICAL_COLUMNS
 
 
 def run_ingest(

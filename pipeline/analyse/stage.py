@@ -10,9 +10,9 @@ import pandas as pd
 from pipeline.analyse import analyse
 from pipeline.analyse.common import require_analysable
 from pipeline.analyse.transactions import FEEDBACK_COLUMNS
-from pipeline.config import load_params
+from pipeline.core.config import load_params
 from pipeline.ingest import vendor_key_from_env
-from pipeline.io import console, read_table, write_table
+from pipeline.core.io import console, read_table, write_table
 
 
 def read_feedback(folder: Path | None) -> pd.DataFrame:

@@ -46,6 +46,6 @@ def validate_listings(df: pd.DataFrame) -> pd.DataFrame:
 
 def require_listing_columns(df: pd.DataFrame, source: str) -> None:
     """A clear one-line error when a stage is handed something that is not listings."""
-    from pipeline.io import require_columns
+    from pipeline.core.io import require_columns
 
     require_columns(df, CANONICAL_COLUMNS, source, what="canonical listings")
