@@ -14,16 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.classify.stage import (
-    fit_model,
-    labelled_data,
-    listing_text,
-    load_category_maps,
-    predict_categories,
-    read_listings,
-)
-from pipeline.core.config import load_params
+from pipeline.classify.labels import labelled_data, listing_text, load_category_maps
 from pipeline.classify.models import load_model
+from pipeline.classify.predict import predict_categories
+from pipeline.classify.stage import read_listings
+from pipeline.classify.training import fit_model
+from pipeline.core.config import load_params
 
 
 def main() -> None:
@@ -38,7 +34,7 @@ def main() -> None:
     listings = read_listings(args.listings)
     print(f"{len(listings)} listings, {os.cpu_count()} CPUs, model {model_cfg['name']}")
     if args.model_dir:
-        model = load_model(args.model_dir)
+        model, _ = load_model(args.model_dir)
     else:
         data, _ = labelled_data(listings, load_category_maps(),
                                 model_cfg.get("text_max_chars", 1000))

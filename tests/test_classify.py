@@ -13,22 +13,21 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.classify.stage import (
+from pipeline.classify.audit import label_audit, out_of_fold_predictions
+from pipeline.classify.evaluate import evaluate
+from pipeline.classify.labels import (
     CategoryMap,
-    classify_listings,
-    evaluate,
-    label_audit,
     labelled_data,
     listing_text,
     load_category_maps,
     load_taxonomy,
-    out_of_fold_predictions,
     per_market_sample,
-    review_queue,
 )
+from pipeline.classify.models import build_model, load_model
+from pipeline.classify.predict import classify_listings, review_queue
 from pipeline.cli import app
 from pipeline.core.io import InputError, quarantine_path, read_table, side_output_path
-from pipeline.classify.models import build_model, load_model
+from pipeline.core.ml import read_card, write_card
 from pipeline.core.schema import CANONICAL_COLUMNS
 
 SPEC_IDS = {
@@ -158,8 +157,8 @@ def test_listing_text_strips_html_and_caps_length():
 
 def test_round_trip_save_and_load(tmp_path, trained, listings):
     trained.save(tmp_path)
-    (tmp_path / "model_card.json").write_text(json.dumps({"model": "linear"}))
-    loaded = load_model(tmp_path)
+    write_card(tmp_path, {"model": "linear"})
+    loaded, _ = load_model(tmp_path)
     texts = listing_text(listings).tolist()
     np.testing.assert_allclose(loaded.predict_proba(texts), trained.predict_proba(texts))
     assert (loaded.predict(texts) == trained.predict(texts)).all()
@@ -278,7 +277,8 @@ def test_commands_train_evaluate_classify(tmp_path, listings):
                                  "--params", str(params), "--market-config", str(confs),
                                  "--metrics", str(metrics)])
     assert result.exit_code == 0, result.output
-    card = json.loads((model_dir / "model_card.json").read_text())
+    card = read_card(model_dir)
+    assert set(card["files"]) == {"model.skops", "MODEL_CARD.md"}
     assert card["training_markets"] == {"alpha": 240, "beta": 240}
     assert card["taxonomy_version"] == load_taxonomy().version
     assert card["metrics"]["lomo_mean_macro_f1"] is not None

@@ -7,13 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.classify.stage import (
-    classify_listings,
-    evaluate,
-    label_listings,
-    labelled_data,
-    load_category_maps,
-)
+from pipeline.classify.audit import label_audit, out_of_fold_predictions
+from pipeline.classify.evaluate import evaluate
+from pipeline.classify.labels import label_listings, labelled_data, load_category_maps
+from pipeline.classify.predict import classify_listings
+from pipeline.classify.training import fit_model
 from pipeline.core.config import load_market_config
 from pipeline.ingest import expand_inputs, ingest_files
 
@@ -64,8 +62,6 @@ def test_leave_one_market_out_on_real_listings(listings):
 
 def test_unseen_script_gets_low_confidence_on_a_real_model(listings):
     data, _ = labelled_data(listings, load_category_maps())
-    from pipeline.classify.stage import fit_model
-
     model = fit_model(MODEL, data.sample(3000, random_state=1), seed=42)
     frame = pd.DataFrame({"title": ["ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ ᎠᏂᏴᏫ", "ⴰⵎⴰⵣⵉⵖ ⵜⴰⵎⵓⵔⵜ"], "description": ""})
     kept, _ = classify_listings(frame, model)
@@ -75,8 +71,6 @@ def test_unseen_script_gets_low_confidence_on_a_real_model(listings):
 def test_label_audit_on_real_listings(listings):
     """Out-of-fold predictions agree with nearly every market label (the label-noise
     estimate in the README rests on this), and the audit table covers the mapped paths."""
-    from pipeline.classify.stage import label_audit, out_of_fold_predictions
-
     data, _ = labelled_data(listings, load_category_maps())
     subset = data.sample(3000, random_state=2)
     predicted = out_of_fold_predictions(MODEL, subset, folds=3, seed=42)

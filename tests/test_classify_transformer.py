@@ -3,12 +3,11 @@ text (saved as tokenizer.json and loaded from the checkpoint folder, never retra
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from pipeline.classify.models import build_model, load_model
+from pipeline.core.ml import write_card
 
 pytest.importorskip("transformers")
 
@@ -60,8 +59,8 @@ def test_transformer_fine_tunes_saves_safetensors_and_reloads(tmp_path, checkpoi
     assert (model.predict(texts) == np.array(labels)).mean() > 0.8
     model.save(tmp_path)
     assert (tmp_path / "model.safetensors").exists() and (tmp_path / "tokenizer.json").exists()
-    (tmp_path / "model_card.json").write_text(json.dumps({"model": "transformer"}))
-    loaded = load_model(tmp_path)
+    write_card(tmp_path, {"model": "transformer"})
+    loaded, _ = load_model(tmp_path)
     assert loaded.classes_.tolist() == ["cannabis", "cocaine", "non_drug"]
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts),
                                atol=1e-5)

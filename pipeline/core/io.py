@@ -112,28 +112,6 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-# Types a saved model may contain: scikit-learn's estimators, their numeric parts, and
-# this project's own transformers (their code is ours, not the file's).
-SAFE_MODEL_TYPE_PREFIXES = (
-    "sklearn.", "numpy.", "scipy.", "builtins.", "collections.", "pipeline.",
-)
-
-
-def load_skops(path: str | Path) -> object:
-    """Load a skops file without unpickling arbitrary code: any type outside scikit-learn,
-    numpy, scipy and this package is refused with a one-line error instead of trusted."""
-    import skops.io as sio
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such model file")
-    untrusted = sio.get_untrusted_types(file=path)
-    unsafe = [t for t in untrusted if not t.startswith(SAFE_MODEL_TYPE_PREFIXES)]
-    if unsafe:
-        raise InputError(f"{path}: refuses to load unexpected types {', '.join(unsafe)}")
-    return sio.load(path, trusted=untrusted)
-
-
 def quarantine_path(out: str | Path) -> Path:
     """`OUT` stem + `.quarantine.<ext>`, next to `OUT` (SPEC section 1)."""
     out = Path(out)

@@ -13,13 +13,11 @@ answer. Deterministic for a seed.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-import skops.io as sio
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -27,17 +25,17 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer,
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from pipeline.core.io import InputError, load_skops
-from pipeline.classify.models import MODELS
+from pipeline.classify.models import CLASSIFIERS
+from pipeline.core.io import InputError
+from pipeline.core.ml.safe_load import load_skops, save_skops
 
 MODEL_FILE = "model.skops"
-# Types a saved model may contain; anything else in a file refuses to load.
 _LETTER = re.compile(r"[^\W\d_]")
 # a letter is part of the model's alphabet when training texts use it this often
 MIN_LETTER_COUNT = 5
 
 
-@MODELS.register("linear")
+@CLASSIFIERS.register("linear")
 class LinearTextClassifier(ClassifierMixin, BaseEstimator):
     """TF-IDF (word 1-2 grams + char_wb n-grams) -> LinearSVC -> sigmoid calibration."""
 
@@ -133,11 +131,11 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         # hashed features leave many weights at zero: deflate keeps the file small
         state = {"pipeline": self.pipeline_, "alphabet": self.alphabet_,
                  "min_known_share": self.min_known_share}
-        sio.dump(state, Path(model_dir) / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
+        save_skops(state, Path(model_dir) / MODEL_FILE)
 
     @classmethod
     def load(cls, model_dir: Path) -> LinearTextClassifier:
-        """Load without unpickling: refuse any type outside scikit-learn/numpy/scipy."""
+        """Load without unpickling: only allowlisted types are built."""
         path = Path(model_dir) / MODEL_FILE
         if not path.exists():
             raise InputError(f"{model_dir}: no {MODEL_FILE}")

@@ -5,7 +5,7 @@ its tokenizer; nothing is downloaded (HF_HUB_OFFLINE). Training data go through
 🤗 `datasets` and the `Trainer` (with per-text weights in the loss when `fit` is given
 `sample_weight`); the fine-tuned model is saved as safetensors with its tokenizer, so the
 model directory is self-contained. Confidence is the softmax probability of the predicted
-class.
+class. The classify stage registers it by name in its own registry.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pipeline.core.io import InputError
-from pipeline.classify.models import MODELS
 
 
-@MODELS.register("transformer")
 class TransformerTextClassifier(ClassifierMixin, BaseEstimator):
     """`AutoModelForSequenceClassification` fine-tuned from `checkpoint`."""
 

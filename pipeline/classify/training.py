@@ -1,0 +1,82 @@
+"""Training: fitting the configured model on labelled listings, and the model card that
+says what it was trained on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipeline.classify.labels import Taxonomy
+from pipeline.classify.models import build_model
+from pipeline.core.io import InputError, console
+from pipeline.core.ml import TextModel
+
+
+def fit_model(model_cfg: dict[str, Any], data: pd.DataFrame, seed: int) -> TextModel:
+    """Fit the configured model. Categories with fewer than `min_class_rows` labelled
+    listings cannot be learnt (nor calibrated): they are left out, and said so."""
+    sizes = data["label"].value_counts()
+    rare = sizes[sizes < model_cfg.get("min_class_rows", 5)]
+    if len(rare):
+        console.print("too few rows to learn, left out of training: "
+                      + ", ".join(f"{c} ({n})" for c, n in rare.items()))
+        data = data[~data["label"].isin(rare.index)]
+    if data["label"].nunique() < 2:
+        raise InputError(
+            f"need labelled listings of at least 2 categories to train, got "
+            f"{data['label'].nunique()} ({len(data)} labelled rows): map the markets' "
+            "categories in conf/markets/*.yaml (category_map)"
+        )
+    return build_model(model_cfg, seed).fit(data["text"].tolist(), data["label"].tolist())
+
+
+def model_card(model_cfg: dict[str, Any], taxonomy: Taxonomy, data: pd.DataFrame,
+               counts: dict[str, int], metrics: dict[str, Any] | None, trained_on: str) -> dict:
+    """What a model directory says about itself (read by people and by `load_model`)."""
+    return {
+        "model": model_cfg["name"],
+        "params": model_cfg.get("params") or {},
+        "taxonomy_version": taxonomy.version,
+        "classes": sorted(data["label"].unique().tolist()),
+        "trained_at": trained_on,
+        "training_markets": _counts(data["market"]),
+        "label_counts": _counts(data["label"]),
+        "rows": counts,
+        "text_max_chars": model_cfg.get("text_max_chars", 1000),
+        "metrics": _metrics_summary(metrics) if metrics else None,
+    }
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {k: int(v) for k, v in values.value_counts().sort_index().items()}
+
+
+def _metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    lomo = metrics.get("lomo", {})
+    return {
+        "in_market_macro_f1": metrics.get("in_market", {}).get("macro_f1"),
+        "lomo_mean_macro_f1": lomo.get("mean_macro_f1"),
+        "lomo_per_market": {m: r["macro_f1"] for m, r in lomo.get("markets", {}).items()},
+    }
+
+
+def model_card_markdown(card: dict[str, Any]) -> str:
+    lines = [
+        f"# Listing classifier: `{card['model']}`", "",
+        f"Trained {card['trained_at']} on {sum(card['training_markets'].values())} labelled "
+        f"listings; taxonomy version {card['taxonomy_version']}.", "",
+        "## Training markets", "", "| market | listings |", "|---|---|",
+        *[f"| {m} | {n} |" for m, n in card["training_markets"].items()], "",
+        "## Label counts", "", "| category | listings |", "|---|---|",
+        *[f"| {c} | {n} |" for c, n in card["label_counts"].items()], "",
+        "## Metrics", "",
+    ]
+    metrics = card.get("metrics")
+    if not metrics:
+        lines.append("No evaluation was given (`--metrics reports/metrics/classifier.json`).")
+    else:
+        lines += [f"- in-market macro-F1: {metrics['in_market_macro_f1']}",
+                  f"- leave-one-market-out macro-F1 (mean): {metrics['lomo_mean_macro_f1']}"]
+        lines += [f"  - {m}: {f}" for m, f in metrics["lomo_per_market"].items()]
+    return "\n".join(lines) + "\n"
