@@ -30,8 +30,13 @@ import numpy as np
 import pandas as pd
 import typer
 
-from pipeline.reviews import stage as R
 from pipeline.core.config import compose_params, public_data_root
+from pipeline.core.text import content_key
+from pipeline.reviews.evaluate import vader_compound
+from pipeline.reviews.gold import load_human_gold, with_human_labels
+from pipeline.reviews.labels import LABELS, normalise_text
+from pipeline.reviews.ngram import SENTIMENT_MODELS
+from pipeline.reviews.sources import build_corpus
 
 app = typer.Typer(add_completion=False)
 GOLD = Path("data/gold/sentiment/labels.csv")
@@ -88,12 +93,12 @@ def cross_fitted_labels(side: pd.DataFrame, cfg: dict, seed: int, folds: int = 5
     where given), plain argmax, so no review is scored by a model that saw it."""
     from sklearn.model_selection import GroupKFold
 
-    texts = [R.normalise_text(t, cfg["emoji"], cfg["max_chars"]) for t in side["text"]]
+    texts = [normalise_text(t, cfg["emoji"], cfg["max_chars"]) for t in side["text"]]
     labels = side["label"].to_numpy()
     out = np.empty(len(side), dtype=object)
     split = GroupKFold(folds).split(side, groups=side["vendor"] + "|" + side["market"])
     for trained, held in split:
-        model = R.MODELS.get(cfg["model"])(cfg, seed)
+        model = SENTIMENT_MODELS.get(cfg["model"])(cfg["tfidf"], cfg["embedding"], seed)
         model.fit([texts[i] for i in trained], labels[trained])
         out[held] = model.predict([texts[i] for i in held])
     return pd.Series(out, index=side.index)
@@ -103,7 +108,7 @@ def _select(part: pd.DataFrame, rule: str) -> pd.DataFrame:
     if rule == "all":
         return part
     if rule == "vader_nonpos":
-        return part[np.array(R.vader_compound(part["text"].tolist())) < 0.05]
+        return part[np.array(vader_compound(part["text"].tolist())) < 0.05]
     if rule in ("pred_nonpos", "pred_pos"):
         return part[part["predicted"].eq("positive") == (rule == "pred_pos")]
     if rule == "short":
@@ -140,19 +145,19 @@ def draw(work: Path, seed: int = 7, round_: Annotated[int, typer.Option("--round
         raise typer.BadParameter("public data absent ($CRYPTODRUG_PUBLIC_DATA)")
     params = compose_params(["data=public"])
     cfg = params["reviews"]
-    corpus, _ = R.build_corpus(root, params["data"]["reviews"]["sources"], cfg["rating_scales"])
+    corpus, _ = build_corpus(root, params["data"]["reviews"]["sources"], cfg["rating_scales"])
     gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
     side = training_side(corpus, params["seed"], cfg["eval"]["test_size"])
     strata = STRATA[round_]
     if any(rule.startswith("pred_") for *_, rule in strata):
-        human = R.load_human_gold(GOLD, corpus)
-        trained = R.with_human_labels(side, human, 1.0)
+        human = load_human_gold(GOLD, corpus)
+        trained = with_human_labels(side, human, 1.0)
         side = side.assign(predicted=cross_fitted_labels(trained, cfg, params["seed"]))
     pool = side[~side["review_id"].isin(gold["review_id"]) & ~side["text"].isin(
         corpus.loc[corpus["review_id"].isin(gold["review_id"]), "text"])]
     sample = draw_sample(pool, seed + round_, strata)
     sample["number"] = np.arange(1, len(sample) + 1)
-    sample["text_sha"] = sample["text"].map(R.text_hash)
+    sample["text_sha"] = sample["text"].map(content_key)
     _write_work(sample, work, ["source", "review_id", "text_sha", "rating_bucket"])
 
 
@@ -165,7 +170,7 @@ def blind_test_part(gold: pd.DataFrame, corpus: pd.DataFrame, seed: int) -> pd.D
     if len(missing):
         raise typer.BadParameter(f"{len(missing)} test reviews not in the corpus")
     test = test.assign(text=text[test["review_id"]].to_numpy())
-    if (test["text"].map(R.text_hash) != test["text_sha"]).any():
+    if (test["text"].map(content_key) != test["text_sha"]).any():
         raise typer.BadParameter("test review texts changed since labelling (hash mismatch)")
     rng = np.random.default_rng(seed)
     out = test.iloc[rng.permutation(len(test))].reset_index(drop=True)
@@ -188,7 +193,7 @@ def second_pass(work: Path, corpus: Path | None = None, seed: int = 7) -> None:
         if root is None:
             raise typer.BadParameter("public data absent ($CRYPTODRUG_PUBLIC_DATA)")
         params = compose_params(["data=public"])
-        reviews, _ = R.build_corpus(
+        reviews, _ = build_corpus(
             root, params["data"]["reviews"]["sources"], params["reviews"]["rating_scales"]
         )
     else:
@@ -199,11 +204,11 @@ def second_pass(work: Path, corpus: Path | None = None, seed: int = 7) -> None:
 
 def _given_labels(keys: pd.DataFrame, labels: Path) -> pd.DataFrame:
     given = pd.read_csv(labels, dtype=str, keep_default_na=False)
-    bad = given[~given["label"].isin(R.LABELS)]
+    bad = given[~given["label"].isin(LABELS)]
     if len(bad) or given["number"].duplicated().any() or set(given["number"]) != set(
         keys["number"]
     ):
-        raise typer.BadParameter(f"labels must cover every number once with one of {R.LABELS}")
+        raise typer.BadParameter(f"labels must cover every number once with one of {LABELS}")
     return keys.merge(given, on="number")
 
 

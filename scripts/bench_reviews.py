@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.forums import stage as F
-from pipeline.reviews import stage as R
 from pipeline.core.config import PROJECT_ROOT, load_params, public_data_root
+from pipeline.forums.gold import label_matrix, load_gold
+from pipeline.forums.model import HarmReductionModel
+from pipeline.forums.sources import load_reddit_drugs_ner
+from pipeline.reviews.labels import labelled
+from pipeline.reviews.model import SentimentModel
 
 
 def texts(n: int) -> dict[str, list[str]]:
@@ -27,7 +30,7 @@ def texts(n: int) -> dict[str, list[str]]:
         reviews = pd.read_csv(
             root / "reviews/trust-in-illicit-markets/darknet_sales_reviews_shared.csv"
         )["review_text"].fillna("").astype(str).tolist()
-        posts = F.load_reddit_drugs_ner(root / "forums/reddit-drugs-ner/drugs_training.jsonl")[
+        posts = load_reddit_drugs_ner(root / "forums/reddit-drugs-ner/drugs_training.jsonl")[
             "text"
         ].tolist()
     else:
@@ -47,20 +50,22 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     sample = PROJECT_ROOT / "data/sample"
-    if (args.sentiment_model / "model.skops").exists():
-        sentiment = R.SentimentModel.load(args.sentiment_model)
+    if (args.sentiment_model / "model_card.json").exists():
+        sentiment = SentimentModel.load(args.sentiment_model)
     else:
-        labelled = R._labelled(pd.read_csv(sample / "reviews.csv"), params["reviews"])
-        sentiment = R.SentimentModel(cfg=params["reviews"]).fit(*R._xy(labelled))
-    if (args.hr_model / "model.skops").exists():
-        harm = F.HarmReductionModel.load(args.hr_model)
+        rated = labelled(pd.read_csv(sample / "reviews.csv"), params["reviews"])
+        sentiment = SentimentModel.from_config(params["reviews"]).fit(
+            rated["text"].tolist(), rated["label"].tolist()
+        )
+    if (args.hr_model / "model_card.json").exists():
+        harm = HarmReductionModel.load(args.hr_model)
     else:
-        gold = F.load_gold(
+        gold = load_gold(
             pd.read_csv(sample / "forum_posts.csv", dtype=str, keep_default_na=False),
             params["forums"],
         )
-        harm = F.HarmReductionModel(cfg=params["forums"]).fit(
-            gold["text"].tolist(), F.label_matrix(gold["labels"], params["forums"]["labels"])
+        harm = HarmReductionModel.from_config(params["forums"]).fit(
+            gold["text"].tolist(), label_matrix(gold["labels"], params["forums"]["labels"])
         )
     batches = texts(args.n)
     for name, run in (

@@ -95,7 +95,7 @@ def test_refuses_missing_or_pickle_only_encoders(tmp_path):
         embeddings.resolve_encoder(str(tmp_path))
 
 
-# --- scripts/compare_classifiers.py on the bundled sample -------------------------------
+# --- cryptodrug compare-classifiers on the bundled sample -------------------------------
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,21 +10,26 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.forums import stage as F
 from pipeline.cli import app
 from pipeline.core.config import PROJECT_ROOT, compose_params
+from pipeline.forums.evaluate import evaluate
+from pipeline.forums.gold import label_matrix, load_gold
+from pipeline.forums.lexicon import Lexicon
+from pipeline.forums.model import HarmReductionModel
+from pipeline.forums.score import score_posts, summarise
+from pipeline.forums.sources import build_corpus
 
 CFG = compose_params()["forums"]
 NAMES = CFG["labels"]
 
 
 @pytest.fixture(scope="module")
-def model(sample_data: Path) -> F.HarmReductionModel:
-    gold = F.load_gold(
+def model(sample_data: Path) -> HarmReductionModel:
+    gold = load_gold(
         pd.read_csv(sample_data / "forum_posts.csv", dtype=str, keep_default_na=False), CFG
     )
-    return F.HarmReductionModel(cfg=CFG, seed=42).fit(
-        gold["text"].tolist(), F.label_matrix(gold["labels"], NAMES)
+    return HarmReductionModel.from_config(CFG, seed=42).fit(
+        gold["text"].tolist(), label_matrix(gold["labels"], NAMES)
     )
 
 
@@ -39,18 +45,18 @@ def model(sample_data: Path) -> F.HarmReductionModel:
     ],
 )
 def test_lexicon_fires_per_label_and_language(text: str, label: str) -> None:
-    lexicon = F.Lexicon(CFG["lexicon"])
+    lexicon = Lexicon(CFG["lexicon"])
     hits = lexicon.hits([text], NAMES)[0]
     assert hits[NAMES.index(label)]
     assert label in lexicon.evidence(text)
 
 
 def test_label_matrix_roundtrip() -> None:
-    matrix = F.label_matrix(pd.Series(["dosing;safer_use", "", "addiction_support"]), NAMES)
+    matrix = label_matrix(pd.Series(["dosing;safer_use", "", "addiction_support"]), NAMES)
     assert matrix.sum() == 3 and not matrix[1].any()
 
 
-def test_bad_input_defined(model: F.HarmReductionModel) -> None:
+def test_bad_input_defined(model: HarmReductionModel) -> None:
     posts = pd.DataFrame(
         {
             "post_id": ["empty", "emoji", "huge", "mixed", "plain"],
@@ -63,7 +69,7 @@ def test_bad_input_defined(model: F.HarmReductionModel) -> None:
             ],
         }
     )
-    kept, quarantined = F.score_posts(posts, model)
+    kept, quarantined = score_posts(posts, model)
     assert quarantined["post_id"].tolist() == ["empty"]
     assert (quarantined["reason"] == "empty text").all()
     out = kept.set_index("post_id")
@@ -74,11 +80,11 @@ def test_bad_input_defined(model: F.HarmReductionModel) -> None:
     assert not out.loc["plain", "harm_reduction"]
 
 
-def test_summary_shares(model: F.HarmReductionModel, sample_data: Path) -> None:
-    kept, _ = F.score_posts(
+def test_summary_shares(model: HarmReductionModel, sample_data: Path) -> None:
+    kept, _ = score_posts(
         pd.read_csv(sample_data / "forum_posts.csv", dtype=str, keep_default_na=False), model
     )
-    summary = F.summarise(kept, NAMES).set_index("label")
+    summary = summarise(kept, NAMES).set_index("label")
     assert set(summary.index) == {"any", *NAMES}
     assert summary.loc["any", "share"] >= summary["share"].drop("any").max()
 
@@ -122,22 +128,27 @@ def test_cli_train_score_evaluate(tmp_path: Path, sample_data: Path) -> None:
         app, ["harm-reduction", posts, "-o", str(out), "--model", str(tmp_path / "none")]
     )
     assert result.exit_code == 2
+    metrics = tmp_path / "metrics.json"
+    result = runner.invoke(app, ["evaluate-harm-reduction", posts, "-o", str(metrics)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(metrics.read_text())
+    assert figures[CFG["combine"]]["all"]["n"] == figures["heldout_posts"] > 0
 
 
 @pytest.mark.public_data
 @pytest.mark.slow
 def test_real_heldout_flag_f1(public_data: Path) -> None:
     """The stored labels join the real posts by id and hash; held-out flag F1 >= 0.80."""
-    corpus, _ = F.build_corpus(
+    corpus, _ = build_corpus(
         public_data,
         {
             "reddit_drugs_ner": "forums/reddit-drugs-ner/drugs_training.jsonl",
             "reddit_impacts": "forums/reddit-impacts/new_train_data.csv",
         },
     )
-    gold = F.load_gold(
+    gold = load_gold(
         corpus, {**CFG, "gold": {k: str(PROJECT_ROOT / v) for k, v in CFG["gold"].items()}}
     )
     assert (gold["source"] != "own").sum() >= 600
-    metrics = F.evaluate(gold, CFG, 42)
+    metrics = evaluate(gold, CFG, 42)
     assert metrics[CFG["combine"]]["real_posts"]["harm_reduction_flag"]["f1"] >= 0.80

@@ -10,21 +10,69 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.reviews import stage as R
 from pipeline.cli import app
-from pipeline.core.config import compose_params
+from pipeline.core.config import compose_params, write_params
+from pipeline.core.io import InputError
+from pipeline.reviews.encoder import ENCODER_DIR, encoder_training_rows
+from pipeline.reviews.evaluate import evaluate, human_gold_figures, system_figures
+from pipeline.reviews.labels import labelled, load_seed_examples, rating_to_label
+from pipeline.reviews.model import (
+    SentimentModel,
+    fit_model,
+    macro_f1_index,
+    training_frame,
+    tune_offsets,
+)
+from pipeline.reviews.ngram import SentenceEmbedder
+from pipeline.reviews.score import score_reviews, summarise
+from pipeline.reviews.sources import build_corpus, parse_agora_feedback
+from pipeline.reviews.stage import print_human_gold
 
 CFG = compose_params()["reviews"]
 PM5 = CFG["rating_scales"]["pm5"]
 NGRAM_ONLY = {**CFG, "encoder": {**CFG["encoder"], "enabled": False}}
+SEEDS = load_seed_examples(Path(CFG["seed_examples"]))
 
 
 @pytest.fixture(scope="module")
-def model(sample_data: Path) -> R.SentimentModel:
-    sample = pd.read_csv(sample_data / "reviews.csv")
-    labelled = R._labelled(sample, CFG)
-    seeds = R.load_seed_examples(Path(CFG["seed_examples"]))
-    return R.SentimentModel(cfg=CFG, seed=42).fit(*R._xy(R.training_frame(labelled, seeds)))
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict:
+    """The `reviews` params with the encoder swapped for a tiny BERT built here (vocabulary
+    from the sample and seed texts, one layer of width 32): the cascade's whole path,
+    fine-tuning, safetensors and reloading, in seconds instead of MiniLM's minutes."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    texts = [*pd.read_csv(sample_data / "reviews.csv")["text"], *SEEDS["text"]]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer.train_from_iterator(
+        texts, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials)
+    )
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]",
+                                   pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+                                   mask_token="[MASK]")
+    fast.save_pretrained(folder)
+    config = BertConfig(vocab_size=fast.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    encoder = {**CFG["encoder"], "checkpoint": str(folder), "epochs": 1, "positive_sample": 200,
+               "learning_rate": 5e-3, "max_length": 32}
+    return {**CFG, "encoder": encoder}
+
+
+def _fit(cfg: dict, frame: pd.DataFrame) -> SentimentModel:
+    """A model as `cfg` describes, fitted on texts and labels alone (no tuning groups)."""
+    return SentimentModel.from_config(cfg).fit(frame["text"].tolist(), frame["label"].tolist())
+
+
+@pytest.fixture(scope="module")
+def model(sample_data: Path, tiny_encoder: dict) -> SentimentModel:
+    """The configured cascade (tiny encoder) trained on the sample and seed examples."""
+    sample = labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
+    return fit_model(training_frame(sample, SEEDS), tiny_encoder, 42)
 
 
 @pytest.mark.parametrize(
@@ -32,18 +80,18 @@ def model(sample_data: Path) -> R.SentimentModel:
     [(-5, "negative"), (2, "negative"), (3, "neutral"), (4, "neutral"), (5, "positive")],
 )
 def test_rating_thresholds(rating: float, label: str) -> None:
-    assert R.rating_to_label(rating, PM5) == label
+    assert rating_to_label(rating, PM5) == label
 
 
 def test_rating_outside_scale_raises() -> None:
     with pytest.raises(ValueError, match="outside scale"):
-        R.rating_to_label(7, PM5)
+        rating_to_label(7, PM5)
 
 
 def test_converted_rating_off_integer_grid_raises() -> None:
     with pytest.raises(ValueError, match="integer grid"):
-        R.rating_to_label(4.17, PM5)
-    assert R.rating_to_label(7.5, CFG["rating_scales"]["ten"]) == "positive"
+        rating_to_label(4.17, PM5)
+    assert rating_to_label(7.5, CFG["rating_scales"]["ten"]) == "positive"
 
 
 def test_tune_offsets_finds_prior_shift() -> None:
@@ -55,29 +103,33 @@ def test_tune_offsets_finds_prior_shift() -> None:
     proba[:50, 0] = 0.5 + rng.uniform(0, 0.2, 50)  # class 0 separable by argmax
     proba[50:100, 1] = 0.4  # class 1 below class 2 (0.8) but above the others' 0.1
     proba /= proba.sum(axis=1, keepdims=True)
-    assert R.macro_f1_index(y, proba.argmax(axis=1), 3) < 0.7
-    offsets = R.tune_offsets(proba, y, np.arange(-2, 2.01, 0.25))
+    assert macro_f1_index(y, proba.argmax(axis=1), 3) < 0.7
+    offsets = tune_offsets(proba, y, np.arange(-2, 2.01, 0.25))
     tuned = (np.log(proba) + offsets).argmax(axis=1)
     assert offsets[2] == 0 and offsets[1] > 0
-    assert R.macro_f1_index(y, tuned, 3) == 1.0
+    assert macro_f1_index(y, tuned, 3) == 1.0
 
 
 def test_tuned_model_saves_and_loads_offsets(sample_data: Path, tmp_path: Path) -> None:
-    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
+    sample = labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
     cfg = {**NGRAM_ONLY, "decision": {**CFG["decision"], "folds": 2}}
-    frame = R.training_frame(sample, None)
-    model = R.fit_model(frame, cfg, 42)
+    frame = training_frame(sample, None)
+    model = fit_model(frame, cfg, 42)
     assert model.offsets_.shape == (3,)
-    model.save(tmp_path / "m", {})
-    loaded = R.SentimentModel.load(tmp_path / "m")
+    model.save(tmp_path / "m")
+    loaded = SentimentModel.load(tmp_path / "m")
     assert loaded.decision_offsets() == model.decision_offsets()
     texts = sample["text"].tolist()
     assert list(loaded.predict(texts)) == list(model.predict(texts))
+    with open(tmp_path / "m" / "model.skops", "ab") as handle:  # the card vouches no more
+        handle.write(b"\0")
+    with pytest.raises(InputError, match="sha256 differs"):
+        SentimentModel.load(tmp_path / "m")
 
 
 def test_system_figures_both_readings() -> None:
     gold = ["negative", "neutral", "positive", "positive"]
-    figures = R.system_figures(
+    figures = system_figures(
         gold, ["negative", "positive", "neutral", "positive"], [-0.5, 0.2, 0.1, 0.9]
     )
     assert figures["three_class"]["n"] == 4
@@ -91,11 +143,11 @@ def test_agora_feedback_parsing() -> None:
         "\n    Feedbacks:\n        \n                    4/5\n                    great stuff\n"
         "          \n\n                    3 days ago\n                    anon [1 deals]\n"
     )
-    assert R.parse_agora_feedback(cell) == [(4, "great stuff")]
-    assert R.parse_agora_feedback("\n    Feedbacks:\n    No feedbacks found.\n") == []
+    assert parse_agora_feedback(cell) == [(4, "great stuff")]
+    assert parse_agora_feedback("\n    Feedbacks:\n    No feedbacks found.\n") == []
 
 
-def test_bad_input_defined(model: R.SentimentModel) -> None:
+def test_bad_input_defined(model: SentimentModel) -> None:
     reviews = pd.DataFrame(
         {
             "review_id": [
@@ -119,7 +171,7 @@ def test_bad_input_defined(model: R.SentimentModel) -> None:
             "rating": [5, 5, None, -5, 5, 9, None],
         }
     )
-    kept, quarantined = R.score_reviews(reviews, model, CFG, "pm5")
+    kept, quarantined = score_reviews(reviews, model, CFG, "pm5")
     assert set(quarantined["review_id"]) == {"empty", "badrating"}
     assert quarantined.set_index("review_id")["reason"]["badrating"].startswith("bad rating")
     out = kept.set_index("review_id")
@@ -133,28 +185,36 @@ def test_bad_input_defined(model: R.SentimentModel) -> None:
     assert out["sentiment_score"].between(-1, 1).all()
 
 
-def test_unknown_scale_is_input_error(model: R.SentimentModel) -> None:
+def test_unknown_scale_is_input_error(model: SentimentModel) -> None:
     frame = pd.DataFrame({"review_id": ["a"], "text": ["good"]})
-    with pytest.raises(R.InputError, match="unknown rating scale"):
-        R.score_reviews(frame, model, CFG, "stars")
+    with pytest.raises(InputError, match="unknown rating scale"):
+        score_reviews(frame, model, CFG, "stars")
 
 
-def test_summaries(model: R.SentimentModel, sample_data: Path) -> None:
-    kept, _ = R.score_reviews(pd.read_csv(sample_data / "reviews.csv"), model, CFG, "pm5")
-    tables = R.summarise(kept)
+def test_summaries(model: SentimentModel, sample_data: Path) -> None:
+    kept, _ = score_reviews(pd.read_csv(sample_data / "reviews.csv"), model, CFG, "pm5")
+    tables = summarise(kept)
     assert {"sentiment_by_vendor", "sentiment_by_country", "negative_review_risks"} <= set(tables)
     risks = tables["negative_review_risks"].set_index("market")
     assert 0 < risks.loc["all", "share_non_delivery_or_scam"] <= 1
 
 
-def test_cli_train_and_score(tmp_path: Path, sample_data: Path) -> None:
+def test_cli_train_and_score(tmp_path: Path, sample_data: Path, tiny_encoder: dict) -> None:
+    """The commands with the configured cascade (its encoder the tiny BERT): the model
+    folder holds both halves and a card vouching for them, and scores what it is given."""
     runner = CliRunner()
     model_dir = tmp_path / "model"
+    params = tmp_path / "params.yaml"
+    write_params({**compose_params(), "reviews": tiny_encoder}, params)
     result = runner.invoke(
-        app, ["train-sentiment", str(sample_data / "reviews.csv"), "-o", str(model_dir)]
+        app,
+        ["train-sentiment", str(sample_data / "reviews.csv"), "-o", str(model_dir),
+         "--params", str(params)],
     )
     assert result.exit_code == 0, result.output
-    assert (model_dir / "model.skops").exists()
+    card = json.loads((model_dir / "model_card.json").read_text())
+    assert {"model.skops", f"{ENCODER_DIR}/model.safetensors"} <= set(card["files"])
+    assert card["params"]["encoder"]["checkpoint"] == tiny_encoder["encoder"]["checkpoint"]
     bad = tmp_path / "in.csv"
     pd.DataFrame({"review_id": ["a", "b"], "text": ["colis jamais reçu", ""]}).to_csv(
         bad, index=False
@@ -177,15 +237,15 @@ def test_cli_missing_column_exits_2(tmp_path: Path) -> None:
 
 
 @pytest.mark.public_data
-@pytest.mark.slow
-def test_real_reviews_beat_vader(public_data: Path) -> None:
-    """Trust reviews only (fast): held-out sellers, model ahead of VADER."""
-    corpus, _ = R.build_corpus(
+def test_real_reviews_beat_vader(public_data: Path, tiny_encoder: dict) -> None:
+    """Trust reviews only, the cascade's encoder the tiny BERT (the full-size figures are
+    the `evaluate_sentiment` DVC stage's): held-out sellers, model ahead of VADER."""
+    corpus, _ = build_corpus(
         public_data,
         {"trust": "reviews/trust-in-illicit-markets/darknet_sales_reviews_shared.csv"},
         CFG["rating_scales"],
     )
-    metrics = R.evaluate(corpus, CFG, 42, R.load_seed_examples(Path(CFG["seed_examples"])))
+    metrics = evaluate(corpus, tiny_encoder, 42, SEEDS)
     held = metrics["heldout_sellers"]
     for reading in ("three_class", "negative_vs_positive"):
         assert held["model"][reading]["macro_f1"] > held["vader"][reading]["macro_f1"]
@@ -196,17 +256,16 @@ def test_real_reviews_beat_vader(public_data: Path) -> None:
 def test_minilm_model_optional(sample_data: Path, tmp_path: Path) -> None:
     """The optional embedding model: offline MiniLM, normalised vectors, saves via skops
     without the encoder weights, and reloads to the same predictions."""
-    vectors = R.SentenceEmbedder().fit([]).transform(["fast delivery", "nooit ontvangen"] * 2)
+    vectors = SentenceEmbedder().fit([]).transform(["fast delivery", "nooit ontvangen"] * 2)
     assert vectors.shape == (4, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     assert np.allclose(vectors[0], vectors[2])
-    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
-    model = R.SentimentModel(cfg={**NGRAM_ONLY, "model": "tfidf_minilm_logreg"}, seed=42)
-    model.fit(*R._xy(sample))
-    model.save(tmp_path / "m", {})
+    sample = labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
+    model = _fit({**NGRAM_ONLY, "model": "tfidf_minilm_logreg"}, sample)
+    model.save(tmp_path / "m")
     assert (tmp_path / "m" / "model.skops").stat().st_size < 5_000_000
     texts = sample["text"].tolist()
-    assert list(R.SentimentModel.load(tmp_path / "m").predict(texts)) == list(model.predict(texts))
+    assert list(SentimentModel.load(tmp_path / "m").predict(texts)) == list(model.predict(texts))
 
 
 def _frame(labels: list[str], human: list[bool], group: str = "v|m") -> pd.DataFrame:
@@ -227,7 +286,7 @@ def test_encoder_trains_on_people_seeds_low_ratings_and_a_sample_of_top_ratings(
         ignore_index=True,
     )
     encoder = {"positive_sample": 4, "rating_weight": 0.3}
-    rows = R.encoder_training_rows(frame, encoder, seed=1)
+    rows = encoder_training_rows(frame, encoder, seed=1)
     rated = rows[~rows["human"] & rows["group"].ne("")]
     assert (rated["label"] == "positive").sum() == 4
     assert (rated["label"] != "positive").sum() == 5
@@ -236,7 +295,7 @@ def test_encoder_trains_on_people_seeds_low_ratings_and_a_sample_of_top_ratings(
     assert np.isclose(rated["weight"].iloc[0] / rows.loc[rows["human"], "weight"].iloc[1], 0.3)
     # balanced: each class carries the same total weight
     assert np.allclose(rows.groupby("label")["weight"].sum(), rows["weight"].sum() / 3)
-    assert rows.index.equals(R.encoder_training_rows(frame, encoder, seed=1).index)
+    assert rows.index.equals(encoder_training_rows(frame, encoder, seed=1).index)
 
 
 class _ConstantEncoder:
@@ -256,13 +315,13 @@ class _ConstantEncoder:
 def test_cascade_sends_only_unsure_texts_to_the_encoder(sample_data: Path, threshold: str) -> None:
     """The n-gram model keeps the texts it is sure of; the rest are blended with the encoder.
     0 never asks the encoder, 1 always does."""
-    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), NGRAM_ONLY)
-    model = R.SentimentModel(cfg=NGRAM_ONLY).fit(*R._xy(sample))
+    sample = labelled(pd.read_csv(sample_data / "reviews.csv"), NGRAM_ONLY)
+    model = _fit(NGRAM_ONLY, sample)
     texts = sample["text"].tolist()
     ngram = model.predict_proba(texts)
     top = ngram.max(axis=1)
     defer_below = {"zero": 0.0, "median": float(np.median(top)), "one": 1.0}[threshold]
-    model.cfg = {**NGRAM_ONLY, "encoder": {**CFG["encoder"], "defer_below": defer_below}}
+    model.set_params(encoder={**CFG["encoder"], "defer_below": defer_below})
     model.encoder_ = _ConstantEncoder()
     proba = model.predict_proba(texts)
     unsure = top < defer_below
@@ -274,26 +333,23 @@ def test_cascade_sends_only_unsure_texts_to_the_encoder(sample_data: Path, thres
     np.testing.assert_allclose(proba[unsure, 0], (1 - blend) * ngram[unsure, 0] + blend)
 
 
-@pytest.mark.slow
-def test_encoder_blend_on_the_sample(sample_data: Path, tmp_path: Path) -> None:
-    """The packaged MiniLM fine-tuned beside the n-gram model (one short epoch): the blend
+def test_encoder_blend_on_the_sample(
+    model: SentimentModel, sample_data: Path, tmp_path: Path
+) -> None:
+    """An encoder fine-tuned beside the n-gram model (the tiny BERT, one epoch): the blend
     is the configured mix of the two, the encoder is saved as safetensors, and the model
     reloads to the same predictions."""
-    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG)
-    cfg = {**CFG, "encoder": {**CFG["encoder"], "epochs": 1, "positive_sample": 20}}
-    frame = R.training_frame(sample, R.load_seed_examples(Path(CFG["seed_examples"])))
-    model = R.fit_model(frame, cfg, 42)
-    texts = sample["text"].tolist()
+    texts = pd.read_csv(sample_data / "reviews.csv")["text"].tolist()
     parts = model.component_probas(texts)
-    blend = cfg["encoder"]["blend"]
-    deferred = parts["ngram"].max(axis=1) < cfg["encoder"]["defer_below"]
+    blend = model.encoder["blend"]
+    deferred = parts["ngram"].max(axis=1) < model.encoder["defer_below"]
     expected = np.where(
         deferred[:, None], (1 - blend) * parts["ngram"] + blend * parts["encoder"], parts["ngram"]
     )
     assert np.allclose(model.predict_proba(texts), expected)
-    model.save(tmp_path / "m", {})
-    assert (tmp_path / "m" / R.ENCODER_DIR / "model.safetensors").exists()
-    loaded = R.SentimentModel.load(tmp_path / "m")
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / ENCODER_DIR / "model.safetensors").exists()
+    loaded = SentimentModel.load(tmp_path / "m")
     assert list(loaded.predict(texts)) == list(model.predict(texts))
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
 
@@ -303,15 +359,15 @@ def test_human_gold_figures_of_a_cascade_print(
 ) -> None:
     """With an encoder, the gold figures add each half alone and the share sent to the
     encoder, and the console table prints them all."""
-    sample = R._labelled(pd.read_csv(sample_data / "reviews.csv"), NGRAM_ONLY)
-    model = R.SentimentModel(cfg=NGRAM_ONLY).fit(*R._xy(sample))
-    model.cfg = {**NGRAM_ONLY, "encoder": {**CFG["encoder"], "defer_below": 1.0}}
+    sample = labelled(pd.read_csv(sample_data / "reviews.csv"), NGRAM_ONLY)
+    model = _fit(NGRAM_ONLY, sample)
+    model.set_params(encoder={**CFG["encoder"], "defer_below": 1.0})
     model.encoder_ = _ConstantEncoder()
     gold = sample.assign(gold_split="test", human_label=sample["label"], source="sample")
-    figures = R.human_gold_figures(model, gold, CFG)
+    figures = human_gold_figures(model, gold, CFG)
     assert {"model", "ngram_alone", "encoder_alone"} <= set(figures["test"])
     assert figures["test"]["encoder_alone"]["per_class"]["negative"]["recall"] == 1.0
     assert figures["test_deferred_to_encoder"] == 1.0
-    R.print_human_gold(figures)
+    print_human_gold(figures)
     printed = capsys.readouterr().err  # the console writes to stderr
     assert "encoder_alone" in printed and "sent 100.0% of them to the encoder" in printed

@@ -9,8 +9,15 @@ import pandas as pd
 import pytest
 import typer
 
-from pipeline.reviews import stage as R
 from pipeline.core.config import compose_params
+from pipeline.core.io import InputError
+from pipeline.core.text import content_key
+from pipeline.reviews.evaluate import evaluate, human_gold_figures, second_pass_figures
+from pipeline.reviews.gold import gold_weights, load_human_gold, load_second_pass, with_human_labels
+from pipeline.reviews.labels import labelled, load_seed_examples
+from pipeline.reviews.model import training_frame
+from pipeline.reviews.sources import build_corpus
+from pipeline.reviews.stage import human_gold
 
 CFG = compose_params()["reviews"]
 GOLD = Path(CFG["human_gold"]["labels"])
@@ -35,7 +42,7 @@ def _labels(tmp_path: Path, corpus: pd.DataFrame, rows: dict[str, tuple[str, str
             {
                 "source": "t",
                 "review_id": rid,
-                "text_sha": R.text_hash(text.get(rid, "")),
+                "text_sha": content_key(text.get(rid, "")),
                 "label": label,
                 "split": split,
             }
@@ -48,14 +55,14 @@ def _labels(tmp_path: Path, corpus: pd.DataFrame, rows: dict[str, tuple[str, str
 
 
 def test_text_hash_is_stable_and_short() -> None:
-    assert R.text_hash("fire") == R.text_hash("fire") != R.text_hash("fire ")
-    assert len(R.text_hash("fire")) == 16
+    assert content_key("fire") == content_key("fire") != content_key("fire ")
+    assert len(content_key("fire")) == 16
 
 
 def test_gold_joins_by_key_and_hash(tmp_path: Path) -> None:
     corpus = _corpus()
     path = _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "t:3": ("neutral", "test")})
-    gold = R.load_human_gold(path, corpus)
+    gold = load_human_gold(path, corpus)
     assert gold.index.tolist() == [1, 3]
     assert gold["human_label"].tolist() == ["positive", "neutral"]
     assert gold["gold_split"].tolist() == ["train", "test"]
@@ -66,38 +73,38 @@ def test_gold_hash_mismatch_is_clear_error(tmp_path: Path) -> None:
     corpus = _corpus()
     path = _labels(tmp_path, corpus, {"t:1": ("positive", "train")})
     changed = corpus.assign(text=corpus["text"].str.upper())
-    with pytest.raises(R.InputError, match=r"changed text since labelling \(hash mismatch.*t:1"):
-        R.load_human_gold(path, changed)
+    with pytest.raises(InputError, match=r"changed text since labelling \(hash mismatch.*t:1"):
+        load_human_gold(path, changed)
 
 
 def test_gold_absent_corpus_gives_none_partial_gives_error(tmp_path: Path) -> None:
     corpus = _corpus()
     path = _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "x:9": ("neutral", "test")})
-    with pytest.raises(R.InputError, match="1 labelled reviews not in the corpus"):
-        R.load_human_gold(path, corpus)
+    with pytest.raises(InputError, match="1 labelled reviews not in the corpus"):
+        load_human_gold(path, corpus)
     other = corpus.assign(review_id=["s:0", "s:1", "s:2", "s:3"])
     assert (
-        R.load_human_gold(_labels(tmp_path, corpus, {"t:1": ("positive", "train")}), other) is None
+        load_human_gold(_labels(tmp_path, corpus, {"t:1": ("positive", "train")}), other) is None
     )
 
 
 @pytest.mark.parametrize(("label", "split"), [("mixed", "train"), ("positive", "dev")])
 def test_gold_bad_label_or_split(tmp_path: Path, label: str, split: str) -> None:
     corpus = _corpus()
-    with pytest.raises(R.InputError, match="label must be one of"):
-        R.load_human_gold(_labels(tmp_path, corpus, {"t:1": (label, split)}), corpus)
+    with pytest.raises(InputError, match="label must be one of"):
+        load_human_gold(_labels(tmp_path, corpus, {"t:1": (label, split)}), corpus)
 
 
 def test_human_labels_replace_train_rows_only(tmp_path: Path) -> None:
     corpus = _corpus()
     path = _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "t:3": ("neutral", "test")})
-    gold = R.load_human_gold(path, corpus)
-    out = R.with_human_labels(corpus, gold, 10)
+    gold = load_human_gold(path, corpus)
+    out = with_human_labels(corpus, gold, 10)
     assert out["label"].tolist() == ["negative", "positive", "neutral", "positive"]
     assert out["weight"].tolist() == [1.0, 10.0, 1.0, 1.0]
     assert out["human"].tolist() == [False, True, False, False]
-    assert R.with_human_labels(corpus, gold, 0)["label"].tolist() == corpus["label"].tolist()
-    frame = R.training_frame(out, R.load_seed_examples(Path(CFG["seed_examples"])))
+    assert with_human_labels(corpus, gold, 0)["label"].tolist() == corpus["label"].tolist()
+    frame = training_frame(out, load_seed_examples(Path(CFG["seed_examples"])))
     assert frame["human"].sum() == 1 and frame["weight"].max() == 10.0
 
 
@@ -105,12 +112,12 @@ def test_rating_labelled_rows_weigh_rating_weight_only_with_gold(tmp_path: Path)
     """`rating_weight` down-weighs the rating-labelled rows beside human labels; without
     gold (the bundled sample) or with the gold switched off every row still weighs 1."""
     corpus = _corpus()
-    gold = R.load_human_gold(_labels(tmp_path, corpus, {"t:1": ("positive", "train")}), corpus)
-    assert R.with_human_labels(corpus, gold, 3, 0.1)["weight"].tolist() == [0.1, 3.0, 0.1, 0.1]
-    assert R.with_human_labels(corpus, None, 3, 0.1)["weight"].tolist() == [1.0] * 4
-    assert R.with_human_labels(corpus, gold, 0, 0.1)["weight"].tolist() == [1.0] * 4
-    assert R.gold_weights({"human_gold": {"train_weight": 2}}) == (2.0, 1.0)
-    assert R.gold_weights(CFG) == (
+    gold = load_human_gold(_labels(tmp_path, corpus, {"t:1": ("positive", "train")}), corpus)
+    assert with_human_labels(corpus, gold, 3, 0.1)["weight"].tolist() == [0.1, 3.0, 0.1, 0.1]
+    assert with_human_labels(corpus, None, 3, 0.1)["weight"].tolist() == [1.0] * 4
+    assert with_human_labels(corpus, gold, 0, 0.1)["weight"].tolist() == [1.0] * 4
+    assert gold_weights({"human_gold": {"train_weight": 2}}) == (2.0, 1.0)
+    assert gold_weights(CFG) == (
         CFG["human_gold"]["train_weight"], CFG["human_gold"]["rating_weight"]
     )
 
@@ -136,11 +143,11 @@ def test_round3_strata_select_by_rule() -> None:
 
 def test_sample_evaluation_skips_human_gold(sample_data: Path) -> None:
     """The bundled sample holds none of the labelled real reviews: a note, not an error."""
-    corpus = R._labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
-    assert R._human_gold(corpus, CFG) is None
+    corpus = labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
+    assert human_gold(corpus, CFG) is None
     cfg = {**CFG, "decision": {**CFG["decision"], "tune": False},
            "encoder": {**CFG["encoder"], "enabled": False}}
-    metrics = R.evaluate(corpus, cfg, 42, None)
+    metrics = evaluate(corpus, cfg, 42, None)
     assert "public data absent" in metrics["human_gold"]["skipped"]
 
 
@@ -151,10 +158,10 @@ def test_real_gold_matches_real_corpus(public_data: Path) -> None:
     from sklearn.model_selection import GroupShuffleSplit
 
     params = compose_params(["data=public"])
-    corpus, _ = R.build_corpus(
+    corpus, _ = build_corpus(
         public_data, params["data"]["reviews"]["sources"], CFG["rating_scales"]
     )
-    gold = R.load_human_gold(GOLD, corpus)
+    gold = load_human_gold(GOLD, corpus)
     assert gold is not None and len(gold) >= 400
     split = GroupShuffleSplit(
         n_splits=1, test_size=CFG["eval"]["test_size"], random_state=params["seed"]
@@ -163,7 +170,7 @@ def test_real_gold_matches_real_corpus(public_data: Path) -> None:
     assert (gold["gold_split"].eq("test") == gold.index.isin(test_idx)).all()
     counts = gold.groupby(["gold_split", "source"])["human_label"].value_counts()
     assert counts.min() >= 10 and len(counts) == 12  # every class, source and part
-    second = R.load_second_pass(Path(CFG["human_gold"]["second_pass"]), gold)
+    second = load_second_pass(Path(CFG["human_gold"]["second_pass"]), gold)
     assert (second["second_label"].ne("") == second["gold_split"].eq("test")).all()
 
 
@@ -216,19 +223,19 @@ def _second(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 def test_second_pass_joins_by_key_and_hash(tmp_path: Path) -> None:
     corpus = _corpus()
-    gold = R.load_human_gold(
+    gold = load_human_gold(
         _labels(tmp_path, corpus, {"t:1": ("positive", "train"), "t:3": ("neutral", "test")}),
         corpus,
     )
-    out = R.load_second_pass(_second(tmp_path, [("t:3", R.text_hash("ok"), "positive")]), gold)
+    out = load_second_pass(_second(tmp_path, [("t:3", content_key("ok"), "positive")]), gold)
     assert out["second_label"].tolist() == ["", "positive"]
     assert out["human_label"].tolist() == ["positive", "neutral"]
-    with pytest.raises(R.InputError, match=r"1 reviews changed text since the second pass"):
-        R.load_second_pass(_second(tmp_path, [("t:3", R.text_hash("OK"), "neutral")]), gold)
-    with pytest.raises(R.InputError, match=r"1 reviews not in the human gold \(e\.g\. t:0"):
-        R.load_second_pass(_second(tmp_path, [("t:0", R.text_hash("never came"), "neutral")]), gold)
-    with pytest.raises(R.InputError, match="label must be one of"):
-        R.load_second_pass(_second(tmp_path, [("t:3", R.text_hash("ok"), "mixed")]), gold)
+    with pytest.raises(InputError, match=r"1 reviews changed text since the second pass"):
+        load_second_pass(_second(tmp_path, [("t:3", content_key("OK"), "neutral")]), gold)
+    with pytest.raises(InputError, match=r"1 reviews not in the human gold \(e\.g\. t:0"):
+        load_second_pass(_second(tmp_path, [("t:0", content_key("never came"), "neutral")]), gold)
+    with pytest.raises(InputError, match="label must be one of"):
+        load_second_pass(_second(tmp_path, [("t:3", content_key("ok"), "mixed")]), gold)
 
 
 def test_second_pass_figures_agreement_and_agreed_rows() -> None:
@@ -237,7 +244,7 @@ def test_second_pass_figures_agreement_and_agreed_rows() -> None:
     first = ["negative", "negative", "neutral", "positive", "positive", "positive"]
     second = ["negative", "neutral", "neutral", "positive", "positive", "negative"]
     model = ["negative", "negative", "positive", "positive", "neutral", "positive"]
-    figures = R.second_pass_figures(first, second, model, second)
+    figures = second_pass_figures(first, second, model, second)
     assert figures["n"] == 6 and figures["observed_agreement"] == pytest.approx(0.6667)
     assert figures["a2_vs_a1"]["kappa"] == pytest.approx(0.5)
     assert figures["vader_vs_a2"]["macro_f1"] == 1.0
@@ -255,18 +262,18 @@ class _FixedModel:
 
 def test_human_gold_figures_add_second_pass_only_where_given(tmp_path: Path) -> None:
     corpus = _corpus().assign(source="t")
-    gold = R.load_human_gold(
+    gold = load_human_gold(
         _labels(tmp_path, corpus, {"t:1": ("positive", "test"), "t:2": ("neutral", "test"),
                                    "t:3": ("positive", "test")}),
         corpus,
     )
-    assert "second_pass" not in R.human_gold_figures(_FixedModel(), gold, CFG)
-    second = R.load_second_pass(
-        _second(tmp_path, [("t:1", R.text_hash("fire, thanks"), "positive"),
-                           ("t:2", R.text_hash("FE will update"), "positive")]),
+    assert "second_pass" not in human_gold_figures(_FixedModel(), gold, CFG)
+    second = load_second_pass(
+        _second(tmp_path, [("t:1", content_key("fire, thanks"), "positive"),
+                           ("t:2", content_key("FE will update"), "positive")]),
         gold,
     )
-    figures = R.human_gold_figures(_FixedModel(), second, CFG)["second_pass"]
+    figures = human_gold_figures(_FixedModel(), second, CFG)["second_pass"]
     assert figures["n"] == 2 and figures["observed_agreement"] == 0.5
     assert figures["model_vs_a2"]["macro_f1"] == 1.0
     assert figures["model_on_agreed"]["n"] == 1
@@ -281,7 +288,7 @@ def test_second_pass_work_file_is_blind_and_covers_test_part() -> None:
         {
             "source": "t",
             "review_id": ["t:0", "t:1", "t:2", "t:3"],
-            "text_sha": [R.text_hash(t) for t in corpus["text"]],
+            "text_sha": [content_key(t) for t in corpus["text"]],
             "label": ["negative", "positive", "neutral", "positive"],
             "split": ["test", "train", "test", "test"],
         }
