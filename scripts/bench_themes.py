@@ -48,14 +48,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        params["themes"]["corrections"] = str(tmp / "none.jsonl")
-        (tmp / "params.yaml").write_text(yaml.safe_dump(params))
+        cfg = {**params["themes"], "corrections": str(tmp / "none.jsonl")}
         segments.to_parquet(tmp / "segments.parquet")
-        run_train(None, tmp / "model", None, None, tmp / "params.yaml")
+        run_train(None, tmp / "model", None, None, cfg, int(params["seed"]))
         start = time.perf_counter()
-        counts = run_code(
-            tmp / "segments.parquet", tmp / "out.parquet", tmp / "model", None, tmp / "params.yaml"
-        )
+        counts = run_code(tmp / "segments.parquet", tmp / "out.parquet", tmp / "model", None, cfg)
         seconds = time.perf_counter() - start
     print(
         f"coded {args.n} segments ({counts['codes']} codes) with "

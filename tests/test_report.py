@@ -14,14 +14,8 @@ import pytest
 from pipeline.analyse import analyse
 from pipeline.core.config import load_params
 from pipeline.core.io import InputError, write_table
-from pipeline.report.stage import (
-    agreement_table,
-    code_counts,
-    headline_leaves,
-    optional_table,
-    run_report,
-    sentiment_rows,
-)
+from pipeline.report.sections import agreement_table, code_counts, headline_leaves, sentiment_rows
+from pipeline.report.stage import optional_table, run_report
 
 MARKET_FIGURES = ["fig-shares", "fig-time", "fig-mix", "fig-transactions", "fig-multi",
                   "fig-migration"]
@@ -117,7 +111,8 @@ def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
 def report_html(tmp_path: Path) -> Path:
     analytics, metrics = write_inputs(tmp_path)
     stage = write_stage_outputs(tmp_path, metrics)
-    return run_report(analytics, tmp_path / "index.html", metrics, load_params(), **stage)
+    return run_report(analytics, tmp_path / "index.html", metrics, load_params()["report"],
+                      **stage)
 
 
 def test_report_reads_off_the_focus_country(report_html: Path):
@@ -159,9 +154,28 @@ def test_report_shows_reviews_forums_and_themes(report_html: Path):
     assert "not run" not in text.split("Review sentiment")[1].split("Model evaluations")[0]
 
 
+def test_same_inputs_give_the_same_bytes(report_html: Path, tmp_path: Path):
+    analytics, metrics = tmp_path / "analytics", tmp_path / "metrics"
+    stage = {"reviews_summary": tmp_path / "reviews_summary",
+             "forum_summary": tmp_path / "forum_posts_summary.parquet",
+             "themes": tmp_path / "themes.parquet", "segments": tmp_path / "segments.parquet"}
+    again = run_report(analytics, tmp_path / "again.html", metrics, load_params()["report"],
+                       **stage)
+    assert again.read_bytes() == report_html.read_bytes()
+    assert "Scrape months 2019-01 to 2020-06." in report_html.read_text()
+
+
+def test_analytics_without_a_column_the_report_reads_is_a_clear_error(tmp_path: Path):
+    analytics, metrics = write_inputs(tmp_path)
+    table = pd.read_parquet(analytics / "product_mix.parquet").drop(columns="index")
+    write_table(table, analytics / "product_mix.parquet")
+    with pytest.raises(InputError, match="product_mix.parquet.*index"):
+        run_report(analytics, tmp_path / "index.html", metrics, load_params()["report"])
+
+
 def test_report_says_not_run_for_absent_stages(tmp_path: Path):
     analytics, metrics = write_inputs(tmp_path)
-    html = run_report(analytics, tmp_path / "index.html", metrics, load_params(),
+    html = run_report(analytics, tmp_path / "index.html", metrics, load_params()["report"],
                       tmp_path / "absent", tmp_path / "absent.parquet",
                       tmp_path / "absent.parquet", tmp_path / "absent.parquet").read_text()
     for section in ("reviews", "forums", "themes"):

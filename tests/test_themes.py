@@ -12,22 +12,23 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.core.io import InputError
-from pipeline.themes.agreement import agreement, agreement_by_language, human_vs_human
 from pipeline.core.codebook import load_codebook, parse_codebook
-from pipeline.themes.coder import ThemeCoder, decide, load_coder
-from pipeline.themes.importers import import_answers, read_survey_csv, read_transcript
-from pipeline.themes.inductive import propose_themes
 from pipeline.core.corrections import (
     append_correction,
+    apply_corrections,
     correction_training_rows,
     label_matrix,
     load_corrections,
     read_gold,
 )
+from pipeline.core.io import InputError
 from pipeline.core.language import detect_languages
+from pipeline.themes.agreement import agreement, agreement_by_language, human_vs_human
+from pipeline.themes.coder import ThemeCoder, decide
+from pipeline.themes.importers import import_answers, read_survey_csv, read_transcript
+from pipeline.themes.inductive import propose_themes
 from pipeline.themes.qdpx import build_project, read_qdpx, write_qdpx
-from pipeline.themes.stage import apply_corrections, flag_reasons
+from pipeline.themes.stage import flag_reasons, run_code
 
 SPEC_CODES = [
     "MOTIVE_RANGE",
@@ -271,10 +272,25 @@ def test_decide_assigns_the_top_code_from_the_lower_threshold():
 
 def test_saved_coder_loads_with_skops_and_predicts_the_same(coder, tmp_path):
     texts, langs = ["Goedkoper en thuis geleverd.", "Je lis les avis."], ["nl", "fr"]
-    coder.save(tmp_path / "m", {"training": {}})
-    assert np.allclose(
-        load_coder(tmp_path / "m").predict_proba(texts, langs), coder.predict_proba(texts, langs)
-    )
+    coder.save(tmp_path / "m")
+    loaded = ThemeCoder.load(tmp_path / "m")
+    assert np.allclose(loaded.predict_proba(texts, langs), coder.predict_proba(texts, langs))
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["model"] == "theme_coder.v1" and set(card["files"]) == {
+        "coder.skops", "codebook.yaml", "MODEL_CARD.md"}
+    coder.save(tmp_path / "again")  # the same coder gives the same bytes
+    for name in card["files"]:
+        assert (tmp_path / "m" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+
+
+def test_tampered_coder_folder_is_refused(coder, tmp_path):
+    coder.save(tmp_path / "m")
+    with (tmp_path / "m" / "codebook.yaml").open("a") as handle:
+        handle.write("# edited\n")
+    with pytest.raises(InputError, match="sha256"):
+        ThemeCoder.load(tmp_path / "m")
+    with pytest.raises(InputError, match="no trained theme coder"):
+        ThemeCoder.load(tmp_path / "absent")
 
 
 def test_unknown_labels_are_left_out_of_a_codes_training_set(codebook):
@@ -439,6 +455,57 @@ def test_malformed_corrections_file_is_a_clear_error(tmp_path):
     path.write_text('{"segment_id": "s1", "action": "delete"}\n')
     with pytest.raises(InputError, match="action"):
         load_corrections(path)
+
+
+def test_null_ids_and_non_string_answers_are_quarantined_and_numbers_are_answers(
+    tmp_path, coder, project_root
+):
+    """Issue: a null segment_id ended `code-themes` in an AssertionError after writing its
+    outputs, and the answer "42" was called empty."""
+    cfg = yaml.safe_load((project_root / "params.yaml").read_text())["themes"]
+    cfg = {**cfg, "corrections": str(tmp_path / "none.jsonl")}
+    model = tmp_path / "model"
+    coder.save(model)
+    rows = [
+        {"segment_id": "a", "text": "Het is goedkoper en thuis geleverd."},
+        {"segment_id": None, "text": "Cheaper and better quality than the street."},
+        {"segment_id": "", "text": "Moins cher."},
+        {"segment_id": "n", "text": 42},
+        {"segment_id": "f", "text": 2.5},
+        {"segment_id": "l", "text": ["a", "list"]},
+        {"segment_id": "d", "text": {"a": "dict"}},
+        {"segment_id": "b", "text": True},
+    ]
+    inp = tmp_path / "segments.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "codes.parquet"
+    counts = run_code(inp, out, model, None, cfg)
+    assert counts["segments_in"] == len(rows)
+    assert counts["coded"] + counts["uncoded"] + counts["quarantined"] == len(rows)
+    quarantine = pd.read_parquet(tmp_path / "codes.quarantine.parquet")
+    reasons = sorted(quarantine["reason"])
+    assert reasons == sorted(["missing segment_id"] * 2 + [
+        "text is not a string (list)", "text is not a string (dict)",
+        "text is not a string (bool)"])
+    assert {"n", "f"}.isdisjoint(set(quarantine["segment_id"].dropna()))  # numbers are text
+    assert counts["quarantined"] == 5
+
+
+def test_numeric_answers_are_not_empty():
+    cfg = {"languages": ["nl", "fr", "en"], "non_answers": ["n/a"]}
+    assert flag_reasons(["42", "5", "-", "a"], ["und"] * 4, cfg) == [
+        "", "", "empty answer", "empty answer"]
+
+
+def test_bad_segments_file_writes_nothing(tmp_path, coder, project_root):
+    cfg = yaml.safe_load((project_root / "params.yaml").read_text())["themes"]
+    coder.save(tmp_path / "model")
+    inp = tmp_path / "segments.csv"
+    pd.DataFrame({"segment_id": ["x", "x"], "text": ["Cheaper.", "Faster."]}).to_csv(inp)
+    out = tmp_path / "out" / "codes.parquet"
+    with pytest.raises(InputError, match="duplicate segment_id"):
+        run_code(inp, out, tmp_path / "model", None, cfg)
+    assert not out.parent.exists()
 
 
 # --- command line -------------------------------------------------------------------------

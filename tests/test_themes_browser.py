@@ -4,6 +4,7 @@ end-to-end run in headless Chromium where a correction survives re-training and 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -15,10 +16,13 @@ import yaml
 from fastapi.testclient import TestClient
 
 from pipeline.core.codebook import load_codebook
-from pipeline.inspect.app import create_app, load_app
+from pipeline.core.io import read_table
+from pipeline.inspect.app import create_app
 from pipeline.themes.stage import run_code, run_import, run_train
 
 CHROMIUM = Path("/usr/bin/chromium")
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
 
 
 def _tables():
@@ -49,10 +53,18 @@ def _tables():
     return segments, codes
 
 
+def csrf_of(page: str) -> str:
+    """The CSRF token the server put in a page's correction forms."""
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+
+
 def test_pages_token_and_corrections(tmp_path):
     segments, codes = _tables()
     corrections = tmp_path / "corrections.jsonl"
-    client = TestClient(create_app(segments, codes, load_codebook(), corrections, token="s3cret"))
+    client = TestClient(
+        create_app(segments, codes, load_codebook(), corrections, PORT, token="s3cret"),
+        base_url=BASE,
+    )
     assert client.get("/").status_code == 403
     index = client.get("/?token=s3cret")
     assert index.status_code == 200 and "MOTIVE_PRICE" in index.text
@@ -77,6 +89,7 @@ def test_pages_token_and_corrections(tmp_path):
             "action": "change",
             "new_code": "VENDOR_REVIEWS",
             "back": "/code/MOTIVE_QUALITY",
+            "csrf": csrf_of(page.text),
         },
         follow_redirects=False,
     )
@@ -85,7 +98,10 @@ def test_pages_token_and_corrections(tmp_path):
     assert saved[0]["new_code"] == "VENDOR_REVIEWS" and saved[0]["text"].startswith("Cheaper")
     assert "0 segments" in client.get("/code/MOTIVE_QUALITY").text
     assert "(researcher)" in client.get("/code/VENDOR_REVIEWS").text
-    bad = client.post("/correct", data={"segment_id": "s1", "code": "NOPE", "action": "accept"})
+    bad = client.post(
+        "/correct",
+        data={"segment_id": "s1", "code": "NOPE", "action": "accept", "csrf": csrf_of(page.text)},
+    )
     assert bad.status_code == 400
 
 
@@ -96,14 +112,17 @@ def _free_port() -> int:
 
 
 class _Server:
-    """uvicorn in a thread, bound to 127.0.0.1 like `cryptodrug inspect`."""
+    """uvicorn in a thread, bound to 127.0.0.1 like `cryptodrug inspect`; `make_app(port)`
+    builds the app for the free port it gets."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, make_app) -> None:
         import uvicorn
 
         self.port = _free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+            uvicorn.Config(
+                make_app(self.port), host="127.0.0.1", port=self.port, log_level="warning"
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -130,22 +149,28 @@ def test_browser_correction_survives_a_rerun(tmp_path, project_root, sample_data
     params["themes"]["coder"]["components"] = ["tfidf"]  # quick coder: the loop is under test
     corrections = tmp_path / "data" / "corrections" / "themes.jsonl"
     params["themes"]["corrections"] = str(corrections)
-    params_path = tmp_path / "params.yaml"
-    params_path.write_text(yaml.safe_dump(params))
+    cfg = params["themes"]
     segments = tmp_path / "segments.parquet"
-    run_import([sample_data / "survey", sample_data / "interviews"], segments, params_path)
+    run_import([sample_data / "survey", sample_data / "interviews"], segments, cfg)
 
     def rerun(tag: str) -> Path:
         model, out = tmp_path / f"model-{tag}", tmp_path / f"themes-{tag}.parquet"
-        run_train(None, model, None, None, params_path)
-        run_code(segments, out, model, None, params_path)
+        run_train(None, model, None, None, cfg, int(params["seed"]))
+        run_code(segments, out, model, None, cfg)
         return out
 
     first = pd.read_parquet(rerun("1"))
     target = first[first["code"] == "MOTIVE_PRICE"].iloc[0]
     with (
         _Server(
-            load_app(segments, tmp_path / "themes-1.parquet", None, None, "tok", params_path)
+            lambda port: create_app(
+                read_table(segments),
+                read_table(tmp_path / "themes-1.parquet"),
+                load_codebook(cfg["codebook"]),
+                corrections,
+                port,
+                "tok",
+            )
         ) as url,
         sync_playwright() as p,
     ):
@@ -185,7 +210,7 @@ def test_browser_correction_survives_a_rerun(tmp_path, project_root, sample_data
         "MOTIVE_PRICE",
         "reject",
     )
-    model_meta = tmp_path / "model-2" / "coder.json"
+    model_meta = tmp_path / "model-2" / "model_card.json"
     second = pd.read_parquet(rerun("2"))
     assert json.loads(model_meta.read_text())["training"]["correction_segments"] == 1
     kept = second[

@@ -2,6 +2,8 @@
 
 Both become one label matrix (segment x code: 1 present, 0 absent, -1 unknown), so a
 correction that only says "this code is wrong here" still teaches the coder something.
+`apply_corrections` lays the verdicts over a coder's output; `code-themes` and the browser
+(`cryptodrug inspect`) share it, so both show the same codes.
 """
 
 from __future__ import annotations
@@ -131,3 +133,57 @@ def correction_training_rows(corrections: pd.DataFrame, codes: list[str]) -> pd.
                 }
             )
     return pd.DataFrame(rows, columns=["segment_id", "text", "lang", *codes])
+
+
+def apply_corrections(
+    rows: pd.DataFrame, segments: pd.DataFrame, corrections: pd.DataFrame
+) -> pd.DataFrame:
+    """Researchers' verdicts override the model: rejected codes go, accepted or changed-to
+    codes stay (confidence 1, origin human)."""
+    verdicts = correction_verdicts(corrections)
+    if not verdicts:
+        return rows
+    known = set(segments["segment_id"])
+    keep = [
+        verdicts.get((s, c), 1) == 1 for s, c in zip(rows["segment_id"], rows["code"], strict=True)
+    ]
+    lang_of = dict(zip(corrections["segment_id"], corrections["lang"], strict=True))
+    lang_of.update(zip(rows["segment_id"], rows["lang"], strict=True))
+    rows = rows[keep].copy()
+    present = set(zip(rows["segment_id"], rows["code"], strict=True))
+    by_id = segments.set_index("segment_id")
+    added = []
+    for (segment_id, code), verdict in verdicts.items():
+        if segment_id not in known:
+            continue
+        if verdict == 1 and (segment_id, code) not in present:
+            text = str(by_id.at[segment_id, "text"])
+            added.append(
+                {
+                    "segment_id": segment_id,
+                    "code": code,
+                    "confidence": 1.0,
+                    "lang": lang_of.get(segment_id, ""),
+                    "start": 0,
+                    "end": len(text),
+                    "evidence": text,
+                }
+            )
+    for (segment_id, code), verdict in verdicts.items():
+        hit = (rows["segment_id"] == segment_id) & (rows["code"] == code)
+        if verdict == 1 and hit.any():
+            rows.loc[hit, ["confidence", "origin", "needs_review"]] = [1.0, "human", False]
+    if added:
+        extra = pd.DataFrame(added).assign(origin="human", needs_review=False)
+        context = [
+            c
+            for c in ("segment_id", "respondent_id", "source", "question_id")
+            if c in segments.columns
+        ]
+        extra = extra.merge(segments[context], on="segment_id", how="left")
+        # text columns get "", numeric ones (a model's confidence) stay missing
+        extra = extra.reindex(columns=rows.columns)
+        text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
+        extra[text] = extra[text].astype(object).fillna("")
+        rows = pd.concat([rows, extra], ignore_index=True)
+    return rows

@@ -4,13 +4,20 @@ Server-rendered pages (FastAPI + Jinja2, no JavaScript, nothing loaded from the 
 the codebook with counts per code, language and source; the segments of one code with the
 evidence highlighted, filtered by respondent, language and confidence; code co-occurrence;
 and accept / reject / change buttons. Corrections are appended to a JSON-lines file under
-data/ that the next `dvc repro` trains on and applies. Binds to 127.0.0.1 only; with a
-token set, every request must carry it (query `?token=` once, then a cookie).
+data/ that the next `dvc repro` trains on and applies (`pipeline.inspect.stage` serves it).
+
+A page on any other site can make the researcher's browser post to 127.0.0.1, so every
+request must name this server in its Host header (no DNS rebinding), a state-changing one
+must come from this origin (Origin/Referer) and carry the session's CSRF token from the
+form, with or without the optional access token (query `?token=` once, then a cookie).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from collections.abc import Mapping
 from itertools import combinations
 from pathlib import Path
 
@@ -20,11 +27,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import DictLoader, Environment, select_autoescape
 from markupsafe import Markup, escape
 
-from pipeline.core.io import InputError, console, read_table
-from pipeline.core.codebook import Codebook, load_codebook
-from pipeline.core.corrections import ACTIONS, append_correction, load_corrections
+from pipeline.core.codebook import Codebook
+from pipeline.core.corrections import (
+    ACTIONS,
+    append_correction,
+    apply_corrections,
+    load_corrections,
+)
+from pipeline.core.io import InputError
 
 COOKIE = "cryptodrug_token"
+SESSION_COOKIE = "cryptodrug_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# no script, nothing from elsewhere, forms only to this server, never inside a frame
+CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 
 PAGES = {
     "base.html": """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -78,6 +94,7 @@ confidence from <input name="min_conf" size="4" value="{{ f.min_conf }}"> to
 <input type="hidden" name="segment_id" value="{{ r.segment_id }}">
 <input type="hidden" name="code" value="{{ code.id }}">
 <input type="hidden" name="back" value="{{ back }}">
+<input type="hidden" name="csrf" value="{{ csrf }}">
 <button name="action" value="accept">Accept</button>
 <button name="action" value="reject">Reject</button>
 change to <select name="new_code">
@@ -135,11 +152,31 @@ class State:
         self.refresh()
 
     def refresh(self) -> None:
-        from pipeline.themes.stage import apply_corrections
-
         self.codes = apply_corrections(
             self.machine, self.segments, load_corrections(self.corrections)
         )
+
+
+def allowed_hosts(port: int) -> frozenset[str]:
+    """The Host headers a browser sends to this server; any other name is DNS rebinding."""
+    return frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
+
+
+def same_origin(headers: Mapping[str, str], host: str) -> bool:
+    """Whether a request comes from a page of this server: its Origin (or, without one,
+    its Referer) is `http://HOST`. A request with neither is no browser's cross-site form;
+    the CSRF token still guards it."""
+    here = f"http://{host}"
+    origin = headers.get("origin")
+    if origin is not None:
+        return origin == here
+    referer = headers.get("referer")
+    return referer is None or referer == here or referer.startswith(here + "/")
+
+
+def csrf_token(secret: bytes, session: str) -> str:
+    """The session's CSRF token: only this server (which holds `secret`) can compute it."""
+    return hmac.new(secret, session.encode(), hashlib.sha256).hexdigest()
 
 
 def create_app(
@@ -147,9 +184,11 @@ def create_app(
     codes: pd.DataFrame,
     codebook: Codebook,
     corrections: Path,
+    port: int,
     token: str | None = None,
 ) -> FastAPI:
-    """The browser app over in-memory tables; corrections go to `corrections`."""
+    """The browser app over in-memory tables, answering only as 127.0.0.1:`port` or
+    localhost:`port`; corrections go to `corrections`."""
     for column in ("respondent_id", "source"):
         if column not in segments.columns:
             segments[column] = ""
@@ -158,24 +197,39 @@ def create_app(
     langs_of = dict(zip(codes["segment_id"], codes["lang"], strict=False))
     app = FastAPI(title="cryptodrug themes", docs_url=None, redoc_url=None, openapi_url=None)
 
+    hosts, secret = allowed_hosts(port), secrets.token_bytes(32)
+
     @app.middleware("http")
-    async def check_token(request: Request, call_next):
-        if token is None:
-            return await call_next(request)
+    async def guard(request: Request, call_next):
+        host = request.headers.get("host", "")
+        if host not in hosts:
+            return Response(f"unknown host: open http://127.0.0.1:{port}/", 400)
+        if request.method not in SAFE_METHODS and not same_origin(request.headers, host):
+            return Response("cross-origin request refused", 403)
         given = request.query_params.get("token") or request.cookies.get(COOKIE) or ""
-        if not secrets.compare_digest(given, token):
+        if token is not None and not secrets.compare_digest(given, token):
             return Response("access token required: open the address with ?token=...", 403)
+        session = request.cookies.get(SESSION_COOKIE) or ""
+        fresh = not session
+        session = session or secrets.token_urlsafe(32)
+        request.state.csrf = csrf_token(secret, session)
         response = await call_next(request)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        response.headers["Content-Security-Policy"] = CSP
+        if fresh:
+            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict")
+        if token is not None:
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         return response
 
-    def page(name: str, **context) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**context))
+    def page(request: Request, name: str, **context) -> HTMLResponse:
+        html = env.get_template(name).render(csrf=request.state.csrf, **context)
+        return HTMLResponse(html)
 
     @app.get("/", response_class=HTMLResponse)
-    def index() -> HTMLResponse:
+    def index(request: Request) -> HTMLResponse:
         c = state.codes
         return page(
+            request,
             "index.html",
             title="Codebook",
             codes=codebook.codes,
@@ -227,6 +281,7 @@ def create_app(
             )
         back = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
         return page(
+            request,
             "code.html",
             title=code_id,
             code=code,
@@ -239,17 +294,23 @@ def create_app(
         )
 
     @app.get("/cooccurrence", response_class=HTMLResponse)
-    def cooc() -> HTMLResponse:
-        return page("cooc.html", title="Code co-occurrence", pairs=cooccurrence(state.codes))
+    def cooc(request: Request) -> HTMLResponse:
+        return page(
+            request, "cooc.html", title="Code co-occurrence", pairs=cooccurrence(state.codes)
+        )
 
     @app.post("/correct")
     def correct(
+        request: Request,
         segment_id: str = Form(...),
         code: str = Form(...),
         action: str = Form(...),
         new_code: str = Form(""),
         back: str = Form("/"),
+        csrf: str = Form(""),
     ) -> Response:
+        if not hmac.compare_digest(csrf, request.state.csrf):
+            return HTMLResponse("missing or wrong CSRF token: reload the page", status_code=403)
         if segment_id not in texts or action not in ACTIONS:
             return HTMLResponse("unknown segment or action", status_code=400)
         try:
@@ -266,45 +327,8 @@ def create_app(
         except InputError as err:
             return HTMLResponse(escape(str(err)), status_code=400)
         state.refresh()
-        target = back if back.startswith("/") and not back.startswith("//") else "/"
+        # a path on this server only: "//host" and "/\\host" are other sites to a browser
+        target = back if back.startswith("/") and back[1:2] not in ("/", "\\") else "/"
         return RedirectResponse(target, status_code=303)
 
     return app
-
-
-def load_app(
-    segments_path: Path,
-    codes_path: Path,
-    corrections: Path | None,
-    codebook_path: Path | None,
-    token: str | None,
-    params: Path | None = None,
-) -> FastAPI:
-    from pipeline.themes.stage import themes_params
-
-    cfg = themes_params(params)
-    return create_app(
-        read_table(segments_path),
-        read_table(codes_path),
-        load_codebook(codebook_path or cfg["codebook"]),
-        Path(corrections or cfg["corrections"]),
-        token,
-    )
-
-
-def serve(
-    segments_path: Path,
-    codes_path: Path,
-    corrections: Path | None,
-    codebook_path: Path | None,
-    port: int,
-    token: str | None,
-    params: Path | None = None,
-) -> None:
-    """Run the app on 127.0.0.1 (never another interface) until interrupted."""
-    import uvicorn
-
-    app = load_app(segments_path, codes_path, corrections, codebook_path, token, params)
-    suffix = f"/?token={token}" if token else "/"
-    console.print(f"themes browser: http://127.0.0.1:{port}{suffix}  (Ctrl+C to stop)")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,1 @@
+"""`cryptodrug report`: the offline HTML page over every stage's outputs and metrics."""

@@ -1,2 +1,3 @@
 """Theme coding of survey and interview answers (SPEC section 6): importers, a deductive
-multi-label coder, agreement figures, inductive themes, REFI-QDA export and a browser."""
+multi-label coder, agreement figures, inductive themes and REFI-QDA export. The researchers'
+browser over its output is the `inspect` stage."""

