@@ -161,7 +161,7 @@ def prefill(out: Annotated[Path, typer.Option("-o")], seed: int = 7, round_: Ann
         done |= set(zip(pick["source_file"], pick["source_row"].astype(int), strict=True))
         seen |= set(texts[pick.index])
     sample = pd.concat(frames, ignore_index=True)
-    labelled = extract_listings(sample, load_params())
+    labelled = extract_listings(sample, load_params()["extraction"])
     labelled["text_hash"] = sample.apply(text_hash, axis=1)
     labelled.to_json(out, orient="records", lines=True, force_ascii=False)
     typer.echo(f"{len(labelled)} listings -> {out}")

@@ -26,10 +26,11 @@ if __name__ == "__main__":
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="bench_analyse_"))
     start = time.perf_counter()
-    metrics = run_analyse(Path(args.listings), out / "analytics", Path(args.feedback), None,
-                          out / "linker.json")
+    params = load_params()
+    metrics = run_analyse(Path(args.listings), out / "analytics", Path(args.feedback),
+                          params["analyse"], int(params.get("seed", 0)), out / "linker.json")
     analysed = time.perf_counter()
-    run_report(out / "analytics", out / "index.html", Path("reports/metrics"), load_params())
+    run_report(out / "analytics", out / "index.html", Path("reports/metrics"), params)
     done = time.perf_counter()
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"listings: {metrics['listings']}  vendor accounts: {metrics['vendor_accounts']}")

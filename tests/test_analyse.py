@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -251,7 +252,7 @@ def test_analyse_pseudonymises_vendor_columns():
     cfg = {**cfg, "shocks": [{"name": "s", "market": "old", "date": "2019-06-01"}],
            "linker": {**cfg["linker"], "evaluation": {"markets": ["old", "new"]}}}
     raw = two_markets().drop(columns=["origin", "month"])
-    tables, metrics = analyse(raw, pd.DataFrame(), cfg, seed=0, vendor_key="k")
+    tables, metrics = analyse(raw, pd.DataFrame(), cfg, seed=0, vendor_key="k" * 16)
     assert tables["vendors"]["vendor"].str.startswith("v_").all()
     assert tables["migration_links"]["vendor_to"].str.startswith("v_").all()
     assert metrics["linker_evaluation"]["verifiable_pairs"] == 2
@@ -265,3 +266,19 @@ def test_cli_rejects_listings_without_extraction(tmp_path):
     result = CliRunner().invoke(app, ["analyse", str(path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "run `cryptodrug classify`" in result.output
+
+
+def test_cli_analyse_quarantines_rows_without_ids_or_text(tmp_path):
+    frame = two_markets().drop(columns=["origin", "month"])
+    frame.loc[0, "listing_id"] = None
+    frame.loc[1, "title"] = None
+    frame.loc[2, "scraped_at"] = "15/03/2020"
+    path = tmp_path / "l.parquet"
+    frame.to_parquet(path)
+    result = CliRunner().invoke(app, ["analyse", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    quarantined = pd.read_parquet(tmp_path / "out" / "listings.quarantine.parquet")
+    assert sorted(quarantined["reason"].str.split(" ").str[0]) == ["listing_id", "scraped_at",
+                                                                    "title"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["listings"] == len(frame) - 3 and summary["rows_quarantined"] == 3

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.analyse import analyse
 from pipeline.analyse.transactions import feedback_from_listings
-from pipeline.classify.stage import label_listings, load_category_maps
+from pipeline.classify.labels import label_listings, load_category_maps
 from pipeline.core.config import load_market_config, load_params
 from pipeline.extract.core import extract_listings
 from pipeline.ingest import expand_inputs, ingest_files
@@ -29,7 +29,7 @@ def analysed(public_data):
     listings = pd.concat([ingest(public_data, "darkmatter", "darkmatter-2024"),
                           ingest(public_data, "drughub", "drughub-2024")], ignore_index=True)
     listings["category"] = label_listings(listings, load_category_maps()).fillna("")
-    listings = extract_listings(listings, params)
+    listings = extract_listings(listings, params["extraction"])
     return analyse(listings, pd.DataFrame(), params["analyse"], seed=params["seed"])
 
 

@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.core.config import load_params
+from pipeline.core.io import read_table, write_table
 from pipeline.extract import FIELDS, ListingExtractor
 from pipeline.extract.evaluate import evaluate, field_counts
 from pipeline.extract.gold import load_gold, split_of, text_hash
 from pipeline.extract.vocab import normalise, parse_number
-from pipeline.core.io import read_table, write_table
 
 
 @pytest.fixture(scope="module")
@@ -377,3 +377,26 @@ def test_unit_or_excluded_country_closing_a_title_is_not_an_origin(
         extractor: ListingExtractor, title: str) -> None:
     row = one(extractor, title=title, price_raw="10", currency_raw="EUR")
     assert not isinstance(row["ships_from"], str), row["ships_from"]
+
+
+def test_cli_extract_quarantines_unreadable_rows_with_reasons(tmp_path) -> None:
+    """Hostile rows: a null id, a list for a title, a non-ISO scrape date, an absurd
+    price; a numeric `price_raw` (JSON) is read as the amount in `currency_raw`."""
+    rows = [listing("10g hash", price_raw="50 EUR"),
+            listing("10g weed", date="15/03/2020", price_raw="50 EUR"),
+            listing("1g coke", price_raw="100000000000000000000000 EUR"),
+            listing("5g speed", currency_raw="EUR"), listing("x"), listing("y")]
+    rows[3]["price_raw"] = 45
+    rows[4]["listing_id"] = None
+    rows[5]["title"] = ["not", "text"]
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = CliRunner().invoke(app, ["extract", str(tmp_path / "in.jsonl"), "-o",
+                                      str(tmp_path / "out.parquet")])
+    assert result.exit_code == 0, result.output
+    assert "6 in, 2 out, 4 quarantined" in result.output
+    out = pd.read_parquet(tmp_path / "out.parquet").set_index("title")
+    assert out.loc["5g speed", "price_amount"] == 45 and out.loc["5g speed", "price_eur"] == 45
+    reasons = sorted(pd.read_parquet(tmp_path / "out.quarantine.parquet")["reason"])
+    assert [r.split(" ")[0] for r in reasons] == ["listing_id", "price", "scraped_at", "title"]
+    assert "15/03/2020 is not an ISO date" in " ".join(reasons)
+    assert "above the ceiling" in " ".join(reasons)

@@ -11,8 +11,9 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.ingest import expand_inputs, ingest_files, pseudonymise_handle
 from pipeline.core.io import InputError, quarantine_path, read_table
+from pipeline.core.text import pseudonymise_handle
+from pipeline.ingest import expand_inputs, ingest_files
 
 MARKET = {
     "name": "testmarket",
@@ -28,6 +29,7 @@ MARKET = {
         "scraped_at": {"filename": r"_(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"},
     },
 }
+KEY = "a-test-key-of-sufficient-length"
 HEADER = "Name,Vendor,Price,Ship From,cat,subcat\n"
 ROWS = [
     "Speed paste 10g,belgvendor,40 EUR,Belgium,Drugs,Stimulants\n",
@@ -120,9 +122,9 @@ def test_jsonl_input_uses_the_same_mapping(tmp_path):
 def test_pseudonymised_handles_match_across_markets_and_hide_the_handle(tmp_path):
     path = write(tmp_path / "m_20240707.csv", HEADER + ROWS[0])
     other = dict(MARKET, name="othermarket")
-    one = run([path], key="secret").listings["vendor"].iloc[0]
-    two = run([path], cfg=other, key="secret").listings["vendor"].iloc[0]
-    assert one == two == pseudonymise_handle("BelgVendor ", "secret")
+    one = run([path], key=KEY).listings["vendor"].iloc[0]
+    two = run([path], cfg=other, key=KEY).listings["vendor"].iloc[0]
+    assert one == two == pseudonymise_handle("BelgVendor ", KEY)
     assert "belgvendor" not in one
     assert pseudonymise_handle("belgvendor", "another key") != one
 
@@ -195,7 +197,7 @@ def test_csv_output_round_trips(tmp_path):
 
 def test_pseudonymisation_covers_quarantined_rows_too(tmp_path):
     path = write(tmp_path / "m_20240707.csv", HEADER + ROWS[0] + ROWS[0])
-    result = run([path], key="secret")
+    result = run([path], key=KEY)
     assert result.quarantined["vendor"].str.startswith("v_").all()
 
 

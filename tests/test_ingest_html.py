@@ -226,15 +226,21 @@ def test_truncated_listing_page_is_quarantined(tmp_path):
     cut = PAGE_HEAD + '<div class="viewProduct"><div class="tabularDetails"><div><lab'
     result = read_html_page(write_page(tmp_path, "cut.html", cut), load_market_config("dream"))
     assert result.records.empty
-    assert result.quarantined["reason"].iloc[0].startswith("truncated page")
+    assert result.quarantined["reason"].iloc[0].startswith("truncated")
 
 
-def test_truncated_page_keeps_what_it_shows(tmp_path):
+def test_page_without_its_footer_is_quarantined_as_truncated(tmp_path):
+    """Dream's `complete_when`: a page cut before its footer may have lost fields (a price
+    read as 0), so it is set aside rather than kept with what it shows."""
     page = write_page(tmp_path, "partial.html", PAGE_HEAD + LISTING_BODY)
     result = read_html_page(page, load_market_config("dream"))
-    record = result.records.iloc[0]
+    assert result.records.empty
+    assert result.quarantined["reason"].iloc[0] == (
+        "truncated: listing page lacks div.footer (complete_when)")
+    whole = write_page(tmp_path, "whole.html",
+                       PAGE_HEAD + LISTING_BODY + '<div class="footer"></div></body></html>')
+    record = read_html_page(whole, load_market_config("dream")).records.iloc[0]
     assert (record["price_raw"], record["currency_raw"]) == ("€12.50", "EUR")
-    assert record["ships_from_raw"] == "Belgium"
 
 
 def test_unknown_page_type_is_quarantined(tmp_path):

@@ -17,7 +17,7 @@ from lingua import Language, LanguageDetectorBuilder
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.ingest import normalise_handle
+from pipeline.core.text import normalise_handle
 
 MARKETS = ("darkmatter", "drughub", "agora")
 # the deliberately planted bad rows (data/sample/README.md): reason kinds per market

@@ -22,7 +22,7 @@ from pipeline.analyse.transactions import (
     summarise_transactions,
 )
 from pipeline.analyse.vendors import multi_country_pairs, vendor_profiles
-from pipeline.ingest import pseudonymise_handle
+from pipeline.core.text import check_key, pseudonymise_handle
 
 VENDOR_COLUMNS = {"vendors": ["vendor"], "transactions": ["vendor"],
                   "migration_links": ["vendor", "vendor_to"]}
@@ -74,6 +74,7 @@ def analyse(listings: pd.DataFrame, feedback: pd.DataFrame, cfg: dict[str, Any],
         {"markets": markets, "note": "evaluation markets not both in the data"}
     )
     if vendor_key:
+        check_key(vendor_key, "the vendor key")
         for name, columns in VENDOR_COLUMNS.items():
             for column in columns:
                 tables[name][column] = tables[name][column].map(

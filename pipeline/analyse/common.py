@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.io import require_columns
+from pipeline.core.text import quarantinable
 
 # what `classify` and `extract` add to canonical listings, and analyse relies on
 REQUIRED_COLUMNS = ["listing_id", "market", "scraped_at", "vendor", "title",
                     "category", "ships_from", "price_eur"]
 UNKNOWN = "unknown"
 _ISO2 = re.compile(r"^[A-Z]{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def require_analysable(listings: pd.DataFrame, source: str) -> None:
@@ -22,6 +24,33 @@ def require_analysable(listings: pd.DataFrame, source: str) -> None:
         listings, REQUIRED_COLUMNS, source, what="listings",
         hint=" (run `cryptodrug classify` and `cryptodrug extract` first)",
     )
+
+
+def _not_text(values: pd.Series) -> pd.Series:
+    """True where a cell is missing, empty or not a string (a number, a list, a NaN)."""
+    return ~values.map(lambda v: isinstance(v, str) and v.strip() != "")
+
+
+def split_analysable(listings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows the analytics can use, rows set aside with a `reason`): an id, market, title
+    or scrape date that is missing or not text would otherwise drop out of a group-by
+    silently or stop a sort with a traceback."""
+    checks = [
+        (_not_text(listings["listing_id"]), "listing_id missing or not text"),
+        (_not_text(listings["market"]), "market missing or not text"),
+        (_not_text(listings["title"]), "title missing or not text"),
+        (~listings["scraped_at"].map(lambda v: bool(_ISO_DATE.match(str(v)))),
+         "scraped_at is not an ISO date"),
+        (~listings["vendor"].map(lambda v: v is None or isinstance(v, str)
+                                 or (isinstance(v, float) and np.isnan(v))),
+         "vendor is not text"),
+    ]
+    reasons = pd.Series(None, index=listings.index, dtype=object)
+    for failed, reason in checks:
+        reasons[failed & reasons.isna()] = reason
+    bad = reasons.notna()
+    aside = quarantinable(listings[bad], ["listing_id", "market", "title", "scraped_at", "vendor"])
+    return listings[~bad], aside.assign(reason=reasons[bad])
 
 
 def is_country(code: object) -> bool:

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.analyse.common import UNKNOWN
-from pipeline.ingest import normalise_handle
+from pipeline.core.text import normalise_handle
 
 EVIDENCE = ("handle_similarity", "product_mix", "ships_from", "style")
 MAX_TITLES = 30  # titles per account used for its writing style

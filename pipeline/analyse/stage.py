@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from pipeline.analyse import analyse
-from pipeline.analyse.common import require_analysable
+from pipeline.analyse.common import require_analysable, split_analysable
 from pipeline.analyse.transactions import FEEDBACK_COLUMNS
-from pipeline.core.config import load_params
-from pipeline.ingest import vendor_key_from_env
 from pipeline.core.io import console, read_table, write_table
+from pipeline.core.text import pseudonymise_handle, vendor_key_from_env
+
+QUARANTINE_TABLE = "listings.quarantine.parquet"
 
 
 def read_feedback(folder: Path | None) -> pd.DataFrame:
@@ -29,24 +31,32 @@ def read_feedback(folder: Path | None) -> pd.DataFrame:
         columns=FEEDBACK_COLUMNS)
 
 
-def run_analyse(inp: Path, out_dir: Path, feedback_dir: Path | None, params_path: Path | None,
-                metrics_path: Path | None) -> dict:
-    params = load_params(params_path)
+def run_analyse(inp: Path, out_dir: Path, feedback_dir: Path | None, cfg: dict[str, Any],
+                seed: int, metrics_path: Path | None) -> dict:
+    """`cfg` is the `analyse` section of the params. Rows analyse cannot use go to
+    `OUT/listings.quarantine.parquet` with a reason."""
     listings = read_table(inp)
     require_analysable(listings, str(inp))
-    key = vendor_key_from_env() if params["analyse"].get("pseudonymise") else None
+    kept, quarantined = split_analysable(listings)
+    key = vendor_key_from_env() if cfg.get("pseudonymise") else None
     with console.status("analysing listings"):
-        tables, metrics = analyse(listings, read_feedback(feedback_dir), params["analyse"],
-                                  int(params.get("seed", 0)), vendor_key=key)
+        tables, metrics = analyse(kept, read_feedback(feedback_dir), cfg, seed, vendor_key=key)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         write_table(table, out_dir / f"{name}.parquet")
+    if key:
+        quarantined = quarantined.assign(vendor=quarantined["vendor"].map(
+            lambda h: pseudonymise_handle(h if isinstance(h, str) else "", key)))
+    write_table(quarantined, out_dir / QUARANTINE_TABLE)
+    metrics.update(rows_in=len(listings), rows_quarantined=len(quarantined))
     (out_dir / "summary.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     if metrics_path:
         metrics_path.parent.mkdir(parents=True, exist_ok=True)
         metrics_path.write_text(json.dumps(metrics["linker_evaluation"], indent=2) + "\n")
     console.print(
-        f"analyse: {metrics['listings']} listings, {metrics['vendor_accounts']} vendor accounts, "
+        f"analyse: {len(listings)} in, {len(quarantined)} quarantined "
+        f"({out_dir / QUARANTINE_TABLE}); {metrics['listings']} listings, "
+        f"{metrics['vendor_accounts']} vendor accounts, "
         f"{metrics['sales']:.0f} sales, {metrics['migration_links']} migration links -> {out_dir}"
     )
     return metrics

@@ -43,6 +43,19 @@ def fields_key(values: Iterable[object], length: int = 16) -> str:
     return content_key(FIELD_SEPARATOR.join("" if v is None else str(v) for v in values), length)
 
 
+def quarantinable(rows: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """`rows` with every non-text value of `columns` (a number, a list) turned into its
+    text, missing ones left missing, so a quarantine file of hostile rows still writes
+    as Parquet (one type per column)."""
+    def as_text(value: object) -> object:
+        if value is None or isinstance(value, str) or (isinstance(value, float) and value != value):
+            return value
+        return str(value)
+
+    present = [c for c in columns if c in rows.columns]
+    return rows.assign(**{c: rows[c].map(as_text).astype(object) for c in present})
+
+
 def keyed_digest(value: str, key: str, length: int = 16) -> str:
     """HMAC-SHA256 of `value` under `key`: stable for one key, unlinkable without it."""
     return hmac.new(key.encode("utf-8"), str(value).encode("utf-8"), hashlib.sha256).hexdigest()[

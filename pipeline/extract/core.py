@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -16,6 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from spacy.tokens import Doc
 from tqdm import tqdm
 
+from pipeline.core.registry import Registry
 from pipeline.extract.prices import Price, RateTable, currency_code, price_from_raw, read_prices
 from pipeline.extract.quantities import (
     Quantities,
@@ -27,7 +27,6 @@ from pipeline.extract.quantities import (
 )
 from pipeline.extract.shipping import Shipping
 from pipeline.extract.vocab import Vocabulary, normalise, parse_number
-from pipeline.core.registry import Registry
 
 FIELDS = [
     "units", "dose_mg", "mass_g", "volume_ml", "purity_pct", "price_amount", "price_currency",
@@ -248,9 +247,8 @@ def _set_quantity(out: dict[str, Any], offer: dict[str, Any]) -> None:
 
 
 @EXTRACTORS.register("default")
-def make_default(params: dict[str, Any]) -> ListingExtractor:
-    """The spaCy rule extractor configured by `params['extraction']`."""
-    cfg = params.get("extraction", {})
+def make_default(cfg: dict[str, Any]) -> ListingExtractor:
+    """The spaCy rule extractor configured by the `extraction` params section."""
     return ListingExtractor(
         vocabulary=cfg.get("vocabulary", "conf/extraction/vocabulary"),
         languages=tuple(cfg.get("languages", ["en", "nl", "fr", "de"])),
@@ -260,14 +258,10 @@ def make_default(params: dict[str, Any]) -> ListingExtractor:
     )
 
 
-def extract_listings(df: pd.DataFrame, params: dict[str, Any],
+def extract_listings(df: pd.DataFrame, cfg: dict[str, Any],
                      progress: bool = False) -> pd.DataFrame:
-    """Canonical listings (with or without category columns) -> + SPEC section 4 fields."""
-    name = params.get("extraction", {}).get("name", "default")
-    extractor = EXTRACTORS.get(name)(params)
+    """Canonical listings (with or without category columns) -> + SPEC section 4 fields;
+    `cfg` is the `extraction` params section."""
+    extractor = EXTRACTORS.get(cfg.get("name", "default"))(cfg)
     extractor.progress = progress
     return extractor.fit().transform(df)
-
-
-def iter_fields(df: pd.DataFrame) -> Iterable[str]:
-    return (c for c in FIELDS if c in df.columns)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.extract.gold import LIST_FIELDS, parse_list
 from pipeline.core.registry import Registry
+from pipeline.extract.gold import LIST_FIELDS, parse_list
 
 SCALAR_FIELDS = ["mass_g", "units", "dose_mg", "volume_ml", "purity_pct", "ships_from"]
 REPORT_FIELDS = [*SCALAR_FIELDS, "price", *LIST_FIELDS]

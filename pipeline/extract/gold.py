@@ -1,20 +1,21 @@
 """Gold labels for extraction, stored without text.
 
 Real listings are keyed by (market config, source file, source row) plus a hash of the
-text the labels were read from; at evaluation time the rows are re-read from the public
-data (../shared/data) and a hash mismatch is reported, never silently evaluated. The
-project-authored multilingual sample is stored with its text."""
+text the labels were read from; at evaluation time the rows are looked up in the tables
+`cryptodrug ingest` wrote from the public data (`data/interim/listings/<market>.parquet`)
+and a hash mismatch is reported, never silently evaluated. The project-authored
+multilingual sample is stored with its text."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from pipeline.core.io import InputError, read_table
+from pipeline.core.io import SUPPORTED_EXTENSIONS, InputError, read_table
+from pipeline.core.text import fields_key
 
 LABEL_FIELDS = ["mass_g", "units", "dose_mg", "volume_ml", "purity_pct", "price_amount",
                 "price_currency", "ships_from", "ships_to", "ships_to_excluded"]
@@ -25,9 +26,8 @@ TEXT_FIELDS = ("title", "description", "price_raw", "currency_raw", "ships_from_
 
 
 def text_hash(row: dict[str, Any] | pd.Series) -> str:
-    """SHA-256 (first 16 hex digits) of the fields the labels were read from."""
-    joined = "\x1f".join(str(row.get(f, "") or "") for f in TEXT_FIELDS)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+    """The unkeyed `fields_key` of the (public) fields the labels were read from."""
+    return fields_key(row.get(f, "") or "" for f in TEXT_FIELDS)
 
 
 def split_of(digest: str, heldout_fraction: float) -> str:
@@ -65,28 +65,36 @@ def load_gold(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return real, sample
 
 
-def join_public(real: pd.DataFrame, root: Path) -> tuple[pd.DataFrame, list[str]]:
-    """Re-read the gold rows from the public data; returns rows with text and problems."""
-    from pipeline.core.config import load_market_config
-    from pipeline.ingest import ingest_files
+def market_table(folder: Path, market: str) -> Path | None:
+    """The listings table ingest wrote for one market config, in any supported format."""
+    found = [folder / f"{market}{ext}" for ext in SUPPORTED_EXTENSIONS]
+    return next((p for p in found if p.is_file()), None)
 
+
+def join_listings(real: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The gold rows with their text, from the ingested listings in `folder`; returns
+    (rows whose text hash still matches, problems: missing tables, rows, changed texts)."""
     frames, problems = [], []
-    for (market, folder, source_file), keys in real.groupby(["market_config", "folder",
-                                                             "source_file"]):
-        path = root / folder / source_file
-        if not path.exists():
-            problems.append(f"{path}: missing")
+    for market, keys in real.groupby("market_config"):
+        path = market_table(folder, str(market))
+        if path is None:
+            problems.append(f"{folder}/{market}.*: no ingested listings table")
             continue
-        listings = ingest_files([path], load_market_config(market)).listings
-        listings = listings.assign(source_row=listings["source_row"].astype(int))
+        listings = read_table(path)
+        listings = listings.assign(
+            source_row=pd.to_numeric(listings["source_row"], errors="coerce").astype("Int64"))
         merged = keys.drop(columns=["market"], errors="ignore").merge(
             listings, on=["source_file", "source_row"], how="left", suffixes=("", "_listing"))
         found = merged["title"].notna()
-        problems += [f"{source_file} row {r}: not found" for r in merged.loc[~found, "source_row"]]
+        problems += [f"{market} {f} row {r}: not found"
+                     for f, r in zip(merged.loc[~found, "source_file"],
+                                     merged.loc[~found, "source_row"], strict=True)]
         merged = merged[found]
         same = merged.apply(text_hash, axis=1).eq(merged["text_hash"])
-        problems += [f"{source_file} row {r}: text changed"
-                     for r in merged.loc[~same, "source_row"]]
+        problems += [f"{market} {f} row {r}: text changed"
+                     for f, r in zip(merged.loc[~same, "source_file"],
+                                     merged.loc[~same, "source_row"], strict=True)]
         frames.append(merged[same])
-    joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=[*real.columns, *TEXT_FIELDS])
     return joined, problems

@@ -9,56 +9,55 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from pipeline.core.config import load_params, public_data_root
+from pipeline.core.io import console, read_table, write_with_quarantine
+from pipeline.core.schema import require_listing_columns
+from pipeline.extract.checks import DEFAULT_MAX_PRICE_EUR, price_problems, split_extractable
 from pipeline.extract.core import extract_listings
 from pipeline.extract.evaluate import BASELINES, REPORT_FIELDS, evaluate
-from pipeline.extract.gold import LABEL_FIELDS, join_public, load_gold
-from pipeline.core.io import console, quarantine_frame, read_table, write_with_quarantine
-from pipeline.core.schema import require_listing_columns
+from pipeline.extract.gold import LABEL_FIELDS, join_listings, load_gold
 
 
-def run_extract(inp: Path, out: Path, params_path: Path | None) -> dict[str, int]:
-    params = load_params(params_path)
-    listings = read_table(inp)
+def run_extract(inp: Path, out: Path, cfg: dict[str, Any]) -> dict[str, int]:
+    """`cfg` is the `extraction` params section. Rows extraction cannot read, and prices
+    above `max_price_eur`, go to the quarantine file with a reason."""
+    listings = read_table(inp).reset_index(drop=True)
     require_listing_columns(listings, str(inp))
-    no_text = listings["title"].fillna("").eq("") & listings["price_raw"].fillna("").eq("")
-    kept = extract_listings(listings[~no_text], params, progress=True)
-    quarantined = quarantine_frame(listings[no_text], "no title and no price to read")
-    return write_with_quarantine(kept, quarantined, out, len(listings), label="extract")
+    readable, unreadable = split_extractable(listings)
+    extracted = extract_listings(readable, cfg, progress=True)
+    reasons = price_problems(extracted, float(cfg.get("max_price_eur", DEFAULT_MAX_PRICE_EUR)))
+    priced = reasons.isna()
+    quarantined = pd.concat(
+        [unreadable, readable.loc[extracted.index[~priced]].assign(reason=reasons[~priced])],
+        ignore_index=True)
+    return write_with_quarantine(extracted[priced], quarantined, out, len(listings),
+                                 label="extract")
 
 
-def _gold_sets(params: dict[str, Any]) -> tuple[dict[str, tuple[pd.DataFrame, pd.DataFrame]],
-                                                   list[str]]:
+def _gold_sets(cfg: dict[str, Any], listings_dir: Path | None
+               ) -> tuple[dict[str, tuple[pd.DataFrame, pd.DataFrame]], list[str]]:
     """(listings, labels) for the held-out and dev real gold and the authored sample."""
-    cfg = params.get("extraction", {})
     real, sample = load_gold(cfg.get("gold", "data/gold/extraction"))
     sets = {"authored": (sample, sample[LABEL_FIELDS])}
-    notes: list[str] = []
-    root = public_data_root()
-    if root is None:
-        notes.append("public data absent: real gold not evaluated")
-        return sets, notes
-    joined, problems = join_public(real, root)
-    notes += problems
+    if listings_dir is None:
+        return sets, ["no --listings folder: real gold not evaluated"]
+    joined, problems = join_listings(real, listings_dir)
     for split in ("test", "dev"):
         part = joined[joined["split"] == split].reset_index(drop=True)
-        labels = real.set_index(["source_file", "source_row"]).loc[
-            list(zip(part["source_file"], part["source_row"], strict=True)), LABEL_FIELDS
-        ].reset_index(drop=True)
-        sets[f"real_{split}"] = (part, labels)
-    return sets, notes
+        sets[f"real_{split}"] = (part, part[LABEL_FIELDS])
+    return sets, problems
 
 
-def run_evaluate(out: Path, params_path: Path | None) -> dict[str, Any]:
-    params = load_params(params_path)
-    sets, notes = _gold_sets(params)
+def run_evaluate(out: Path, cfg: dict[str, Any], listings_dir: Path | None) -> dict[str, Any]:
+    """Scores on the gold; `listings_dir` holds the ingested public listings
+    (`<market config>.parquet`) the real gold is looked up in."""
+    sets, notes = _gold_sets(cfg, listings_dir)
     metrics: dict[str, Any] = {"notes": notes,
                                "quantulum3": "unit classifier disabled (USE_CLF=False)"}
     for name, (listings, labels) in sets.items():
         text_cols = [c for c in listings.columns if c not in LABEL_FIELDS]
         inputs = listings[text_cols].reset_index(drop=True)
         labels = labels.reset_index(drop=True)
-        ours = extract_listings(inputs, params)
+        ours = extract_listings(inputs, cfg)
         block = {"n": len(inputs), "extractor": evaluate(ours, labels, REPORT_FIELDS)}
         for peer in BASELINES.names():
             pred, fields = BASELINES.get(peer)(inputs)

@@ -9,9 +9,8 @@ and assigns stable ids. Rows that fail a check are quarantined with a reason.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
-import hmac
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,13 +24,15 @@ import pandas as pd
 from pipeline.core.io import InputError
 from pipeline.core.registry import Registry
 from pipeline.core.schema import CANONICAL_COLUMNS, validate_listings
+from pipeline.core.text import check_key, keyed_digest, pseudonymise_handle
 
-VENDOR_KEY_ENV = "CRYPTODRUG_VENDOR_KEY"
 # Companion tables every ingest writes next to its listings (empty where a market has none):
 # feedback rows (one per buyer review) and vendor profiles.
 SIDE_TABLES = ("feedback", "vendors")
 # Columns holding real (if pseudonymous) handles, replaced by tokens when pseudonymising.
 HANDLE_COLUMNS = {"vendor", "buyer"}
+# Key columns never rewritten when a handle is redacted from a row's text.
+ID_COLUMNS = {"listing_id", "market", "native_id", "listing_ref"}
 FIRST_MARKET_YEAR = 2011  # Silk Road opened in 2011: earlier scrape dates are errors
 MAX_TITLE_CHARS = 1000
 MAX_FIELD_CHARS = 100_000
@@ -103,7 +104,9 @@ def ingest_files(
             side_tables.setdefault(name, []).append(table)
     raw = pd.concat(records, ignore_index=True) if records else pd.DataFrame()
     rejected = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame()
-    listings, bad_rows = normalise_listings(raw, market_cfg)
+    if vendor_key is not None:
+        check_key(vendor_key, "the vendor key")
+    listings, bad_rows = normalise_listings(raw, market_cfg, vendor_key)
     all_quarantined = pd.concat([rejected, bad_rows], ignore_index=True)
     if "reason" not in all_quarantined.columns:
         all_quarantined["reason"] = pd.Series(dtype=str)
@@ -128,22 +131,47 @@ def ingest_files(
 
 
 def clean_text(value: object, single_line: bool = True) -> str:
-    """Repair mojibake (ftfy), drop control characters, collapse whitespace."""
+    """Repair mojibake (ftfy), drop embedded script and style code and control characters
+    (NUL included), collapse whitespace."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    text = str(value)
+    text = drop_code(str(value))
     if not text.isascii():  # ftfy is the slow part and ASCII text has nothing to repair
         text = ftfy.fix_text(text)
+    text = _CONTROL.sub("", text)
     if single_line:
         return " ".join(text.split())
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line).strip()
 
 
+# C0 controls and DEL (NUL included). C1 controls stay: in Latin-1 exports they are the
+# curly quotes of a mislabelled cp1252 text, and the gold keys were read with them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CODE_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_CODE_CLOSE = {tag: re.compile(rf"</{tag}\b", re.IGNORECASE) for tag in ("script", "style")}
+
+
+def drop_code(text: str) -> str:
+    """`text` without `<script>`/`<style>` elements, contents included (an element left
+    open runs to the end). One left-to-right pass: hostile text cannot make it slow."""
+    if "<" not in text:
+        return text
+    parts, pos = [], 0
+    while (opening := _CODE_OPEN.search(text, pos)) is not None:
+        parts.append(text[pos : opening.start()])
+        closing = _CODE_CLOSE[opening.group(1).lower()].search(text, opening.end())
+        end = text.find(">", closing.end()) if closing else -1
+        pos = end + 1 if end >= 0 else len(text)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def normalise_listings(
-    raw: pd.DataFrame, market_cfg: dict[str, Any]
+    raw: pd.DataFrame, market_cfg: dict[str, Any], vendor_key: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Clean, check and deduplicate raw records; returns (listings, quarantined rows)."""
+    """Clean, check and deduplicate raw records; returns (listings, quarantined rows).
+    With a `vendor_key`, content ids are keyed (see `make_listing_ids`)."""
     if raw.empty:
         empty = pd.DataFrame(columns=CANONICAL_COLUMNS)
         return empty, pd.DataFrame(columns=["reason"])
@@ -163,7 +191,7 @@ def normalise_listings(
     bad = df[reasons.notna()].assign(reason=reasons[reasons.notna()])
     good = df[reasons.isna()].copy()
 
-    good["listing_id"] = make_listing_ids(good)
+    good["listing_id"] = make_listing_ids(good, vendor_key)
     first_ids = good.groupby("listing_id", sort=False).cumcount()
     duplicates = good[first_ids > 0].copy()
     duplicates["reason"] = "duplicate of listing " + duplicates["listing_id"]
@@ -206,48 +234,54 @@ def row_problems(df: pd.DataFrame) -> pd.Series:
     return reasons
 
 
-def make_listing_ids(df: pd.DataFrame) -> pd.Series:
+def make_listing_ids(df: pd.DataFrame, vendor_key: str | None = None) -> pd.Series:
     """Stable ids: the market's own id where the config maps one (`native_id`), else a hash
-    of the content, so a listing gets the same id on every run, whatever the file order."""
-    columns = zip(*(df[c].astype(str).tolist() for c in ID_FIELDS), strict=True)
-    hashed = pd.Series(
-        [hashlib.sha1("\x1f".join(values).encode()).hexdigest()[:16] for values in columns],
-        index=df.index,
-        dtype=str,
-    )
+    of the content, so a listing gets the same id on every run, whatever the file order.
+    The content includes the real handle: when pseudonymising, the hash is keyed (HMAC),
+    or anyone holding a list of handles could recompute it and link the row."""
+    joined = ("\x1f".join(v) for v in zip(*(df[c].astype(str).tolist() for c in ID_FIELDS),
+                                           strict=True))
+    if vendor_key:
+        digests = [keyed_digest(text, vendor_key) for text in joined]
+    else:
+        digests = [hashlib.sha1(text.encode()).hexdigest()[:16] for text in joined]
+    hashed = pd.Series(digests, index=df.index, dtype=str)
     native = df["native_id"].fillna("").astype(str).str.strip() if "native_id" in df else hashed
     own = native.where(native.ne(""), hashed)
     return (df["market"] + "-" + own).astype(str)
 
 
-def normalise_handle(handle: str) -> str:
-    """The form under which handles are compared across markets."""
-    return re.sub(r"\s+", "", handle).lower()
-
-
-def pseudonymise_handle(handle: str, key: str) -> str:
-    """Keyed, stable token: the same handle gives the same token on every market."""
-    if not handle:
-        return ""
-    digest = hmac.new(key.encode(), normalise_handle(handle).encode(), hashlib.sha256)
-    return f"v_{digest.hexdigest()[:16]}"
-
-
 def pseudonymise_handles(table: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Every handle column (vendors and buyers) of a table replaced by its keyed token."""
+    """Every handle column (vendors and buyers) of a table replaced by its keyed token, and
+    each row's own handles replaced by the same token wherever its text names them
+    (`KandyKid's Psych Sampler`), so no column links the row back to the handle."""
     table = table.copy()
-    for column in HANDLE_COLUMNS.intersection(table.columns):
-        table[column] = table[column].fillna("").astype(str).map(
-            lambda h: pseudonymise_handle(h, key)
-        )
+    handles = sorted(HANDLE_COLUMNS.intersection(table.columns))
+    texts = [c for c in table.columns
+             if c not in handles and c not in ID_COLUMNS
+             and (table[c].dtype == object or pd.api.types.is_string_dtype(table[c]))]
+    for column in handles:
+        raw = table[column].fillna("").astype(str).tolist()
+        tokens = [pseudonymise_handle(h, key) for h in raw]
+        for text in texts:
+            table[text] = [redact_handle(v, h, t)
+                           for v, h, t in zip(table[text].tolist(), raw, tokens, strict=True)]
+        table[column] = tokens
     return table
 
 
-def vendor_key_from_env() -> str:
-    key = os.environ.get(VENDOR_KEY_ENV, "")
-    if not key:
-        raise InputError(f"pseudonymisation asked for but ${VENDOR_KEY_ENV} is not set")
-    return key
+@functools.lru_cache(maxsize=100_000)
+def _handle_pattern(handle: str) -> re.Pattern[str]:
+    """The handle as a whole word, any case, any spacing inside it."""
+    body = r"\s*".join(re.escape(ch) for ch in handle if not ch.isspace())
+    return re.compile(rf"(?<![^\W_]){body}(?![^\W_])", re.IGNORECASE)
+
+
+def redact_handle(value: object, handle: str, token: str) -> object:
+    """`value` with every whole-word mention of `handle` replaced by `token`."""
+    if not isinstance(value, str) or not handle.strip() or not value:
+        return value
+    return _handle_pattern(handle.strip()).sub(token, value)
 
 
 # Register the adapters (imports for their side effect on ADAPTERS).

@@ -4,7 +4,9 @@ A market's YAML lists its `page_types` in order. The first whose `match` rules a
 decides how a file is read; its `parser` (a name in `PAGE_PARSERS`) says what the page must
 yield: `listing` (one listing), `search` (many listings), `vendor` (a vendor profile, with
 its listings and ratings when shown), `feedback` (buyer ratings) or `skip` (login, captcha,
-404, PGP ... pages: one quarantined row with the type's `reason`). Selectors live in the
+404, PGP ... pages: one quarantined row with the type's `reason`). `complete_when` (on the
+market or a page type) lists selectors every complete page has, such as the footer: a
+data page without one is quarantined as `truncated`. Selectors live in the
 YAML, so a team adds a market, or follows a redesign, by configuration:
 
     page_types:
@@ -42,11 +44,12 @@ from typing import Any
 import pandas as pd
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from pipeline.core.registry import Registry
 from pipeline.ingest import ADAPTERS, AdapterResult, clean_text
 from pipeline.ingest.tabular import decode
-from pipeline.core.registry import Registry
 
 MULTILINE_FIELDS = {"description", "text"}
+CODE_TAGS = ("script", "style", "noscript", "template")
 AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -84,7 +87,13 @@ def read_html_page(path: Path, cfg: dict[str, Any]) -> AdapterResult:
     if not text.strip():
         return _quarantine(path, cfg, "", "empty file")
     tree = LexborHTMLParser(text)
+    tree.strip_tags(list(CODE_TAGS))  # their code would otherwise end up in titles
     page_cfg = detect_page_type(tree, path, cfg)
+    missing = incomplete(tree, page_cfg, cfg)
+    if missing:
+        what = page_cfg["name"] if page_cfg else "unknown"
+        return _quarantine(path, cfg, what, f"truncated: {what} page lacks {missing} "
+                                            "(complete_when)")
     if page_cfg is None:
         reason = "unknown page type: no page_types rule of the market matches"
         return _quarantine(path, cfg, "", reason)
@@ -127,6 +136,18 @@ def detect_page_type(
             continue
         return page_cfg
     return None
+
+
+def incomplete(tree: LexborHTMLParser, page_cfg: dict[str, Any] | None,
+               cfg: dict[str, Any]) -> str:
+    """The first `complete_when` selector (of the page type, else of the market) that a
+    data page lacks, or ''. A page cut inside its price block would otherwise give a
+    listing with price 0, and one cut before its title an 'unknown page type'."""
+    if page_cfg is not None and page_cfg.get("parser", page_cfg["name"]) == "skip":
+        return ""
+    rules = (page_cfg or {}).get("complete_when", cfg.get("complete_when", []))
+    rules = [rules] if isinstance(rules, str) else list(rules)
+    return next((css for css in rules if tree.css_first(css) is None), "")
 
 
 def _path_matches(path: Path, patterns: str | list[str]) -> bool:

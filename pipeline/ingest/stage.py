@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline.core.config import load_market_config
-from pipeline.ingest import expand_inputs, ingest_files, vendor_key_from_env
 from pipeline.core.io import side_output_path, write_table, write_with_quarantine
 from pipeline.core.schema import CANONICAL_COLUMNS
+from pipeline.core.text import vendor_key_from_env
+from pipeline.ingest import expand_inputs, ingest_files
 
 
 def run_ingest(
-    inputs: list[Path], market: str, out: Path, pseudonymise: bool, metrics: Path | None
+    inputs: list[Path], cfg: dict[str, Any], out: Path, pseudonymise: bool,
+    metrics: Path | None,
 ) -> dict:
-    cfg = load_market_config(market)
+    """`cfg` is the market's configuration (`conf/markets/NAME.yaml`, loaded by the CLI)."""
     paths = expand_inputs(inputs, cfg)
     key = vendor_key_from_env() if pseudonymise else None
     result = ingest_files(

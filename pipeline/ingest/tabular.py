@@ -17,6 +17,7 @@ lists are required, and a file without them stops with a one-line error naming b
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -24,50 +25,132 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.ingest import ADAPTERS, AdapterResult
 from pipeline.core.io import InputError
+from pipeline.ingest import ADAPTERS, AdapterResult
 
 REQUIRED_OUTPUTS = ("title",)
 
 
+# Bounds checked before any parsing, so that no file can make ingest slow: a 2 MB
+# single-line header once took 10 s and 50 MB over 15 min (pandas renames duplicate
+# header names in quadratic time). A market's YAML may override them under `limits:`.
+DEFAULT_LIMITS = {"max_file_bytes": 1 << 30, "max_line_chars": 1_000_000, "max_columns": 2000}
+MESSAGE_CHARS = 200
+
+
+def limits(cfg: dict[str, Any]) -> dict[str, int]:
+    """The market's file limits, defaults filled in."""
+    return {**DEFAULT_LIMITS, **{k: int(v) for k, v in (cfg.get("limits") or {}).items()}}
+
+
+def one_line(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """The first line of `text`, cut to `limit` characters: errors never echo a whole
+    50 MB header back."""
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
 @ADAPTERS.register("tabular")
 def read_tabular(path: Path, cfg: dict[str, Any]) -> AdapterResult:
-    frame = read_raw_table(path, cfg)
+    """One CSV or JSONL export; ragged rows are quarantined one by one. `source_row`
+    counts every data row, ragged ones included, so it always points into the file."""
+    frame, ragged = read_raw_table(path, cfg)
     records = map_columns(frame, cfg["columns"], path)
     records["source_file"] = path.name
-    records["source_row"] = range(len(records))
-    return AdapterResult(records=records)
+    records["source_row"] = frame.index.to_numpy() if len(frame) else []
+    if len(ragged):
+        ragged = ragged.assign(market=cfg["name"], source_file=path.name)
+    return AdapterResult(records=records.reset_index(drop=True), quarantined=ragged)
 
 
-def read_raw_table(path: Path, cfg: dict[str, Any]) -> pd.DataFrame:
-    """All cells as text; `na_values` in the config become ''."""
-    text = decode(path, cfg.get("encoding", "utf-8"))
+def read_raw_table(path: Path, cfg: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(all cells as text, indexed by data row; ragged rows with a reason). `na_values`
+    in the config become ''."""
+    bounds = limits(cfg)
+    text = decode(path, cfg.get("encoding", "utf-8"), bounds["max_file_bytes"])
     if not text.strip():
         raise InputError(f"{path}: empty file")
+    check_lines(path, text, bounds["max_line_chars"])
+    ragged = pd.DataFrame(columns=["source_row", "reason"])
     try:
         if path.suffix.lower() == ".jsonl":
             frame = pd.read_json(io.StringIO(text), lines=True, dtype=False).astype(str)
         else:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                keep_default_na=False,
-                sep=cfg.get("separator", ","),
-                on_bad_lines="error",
-            )
-    except (ValueError, pd.errors.ParserError) as err:
-        raise InputError(f"{path}: cannot parse: {str(err).splitlines()[0]}") from err
+            frame, ragged = read_csv_rows(text, cfg.get("separator", ","), bounds["max_columns"],
+                                          path)
+    except (ValueError, csv.Error) as err:
+        raise InputError(f"{path}: cannot parse: {one_line(str(err))}") from err
     na_values = set(cfg.get("na_values", []))
     if na_values:
         frame = frame.map(lambda v: "" if v in na_values else v)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    return frame, ragged
 
 
-def decode(path: Path, encoding: str) -> str:
+def check_lines(path: Path, text: str, max_chars: int) -> None:
+    """Refuse a file with a line longer than `max_chars`, in one linear pass."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > max_chars:
+            raise InputError(f"{path}: line of over {max_chars} characters at character "
+                             f"{start} (limits.max_line_chars): not a listing export")
+        start = end + 1
+
+
+def read_csv_rows(text: str, sep: str, max_columns: int,
+                  path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows with as many fields as the header, the others with a reason), in linear time;
+    blank lines are skipped as pandas skips them. Duplicate header names get pandas'
+    suffixes (`X`, `X.1`)."""
+    csv.field_size_limit(max(len(text), 1))
+    # universal newlines: a lone \r ends a line, as it does for pandas
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=None), delimiter=sep)
+    header = next(reader)
+    if len(header) > max_columns:
+        raise InputError(f"{path}: header of {len(header)} columns (limits.max_columns = "
+                         f"{max_columns}): not a listing export")
+    rows, positions, ragged = [], [], []
+    for row in reader:
+        if not row:
+            continue
+        position = len(positions) + len(ragged)
+        if len(row) == len(header):
+            rows.append(row)
+            positions.append(position)
+        else:
+            ragged.append({"source_row": position, "reason": f"ragged row: {len(row)} fields, "
+                           f"the header has {len(header)}"})
+    frame = pd.DataFrame(rows, columns=unique_names(header), index=positions, dtype=str)
+    return frame, pd.DataFrame(ragged, columns=["source_row", "reason"])
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Header names made unique as pandas does (`X`, `X.1`; empty -> `Unnamed: i`), in
+    linear time."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, raw in enumerate(names):
+        name = raw or f"Unnamed: {i}"
+        candidate = name
+        while candidate in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+        seen[candidate] = 0
+        out.append(candidate)
+    return out
+
+
+def decode(path: Path, encoding: str, max_bytes: int = DEFAULT_LIMITS["max_file_bytes"]) -> str:
     """The file's text in the configured encoding; a file that is not in it is read as
-    cp1252 (what mislabelled Western exports nearly always are) and ftfy repairs the rest."""
+    cp1252 (what mislabelled Western exports nearly always are) and ftfy repairs the rest.
+    A file over `max_bytes` is refused before it is read."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"{path}: {size} bytes, over the limit of {max_bytes} "
+                             "(limits.max_file_bytes)")
         raw = path.read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read: {err.strerror}") from err
@@ -119,7 +202,7 @@ def _missing(sources: list[str], frame: pd.DataFrame, path: Path, required: bool
     if required:
         raise InputError(
             f"{path}: no column {' or '.join(map(repr, sources))} "
-            f"(found: {', '.join(frame.columns[:12])})"
+            + one_line(f"(found: {', '.join(frame.columns[:12])})")
         )
     return pd.Series("", index=frame.index)
 
