@@ -44,6 +44,19 @@ def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def params_section(params: Path | None, name: str) -> tuple[dict[str, Any], int]:
+    """One stage's params section and the project seed, loaded once for a command; a
+    one-line error when the section is missing."""
+    from pipeline.core.config import load_params
+
+    loaded = load_params(params)
+    if not loaded.get(name):
+        raise InputError(
+            f"params have no {name!r} section (run `python scripts/compose_params.py`)"
+        )
+    return loaded[name], int(loaded.get("seed", 42))
+
+
 # --- stage 1: ingest ---------------------------------------------------------------------
 
 
@@ -63,9 +76,10 @@ def ingest(
     ] = None,
 ) -> None:
     """Raw scrapes of one market -> canonical listings (SPEC section 2)."""
+    from pipeline.core.config import load_market_config
     from pipeline.ingest.stage import run_ingest
 
-    run_ingest(inputs, market, out, pseudonymise, metrics)
+    run_ingest(inputs, load_market_config(market), out, pseudonymise, metrics)
 
 
 # --- stage 2: classify ------------------------------------------------------------------
@@ -152,6 +166,31 @@ def audit_labels(
               max_per_market, metrics)
 
 
+@app.command("compare-classifiers")
+@one_line_errors
+def compare_classifiers(
+    inp: InPath,
+    out: Annotated[Path, typer.Option("-o", "--out", help="comparison metrics JSON")],
+    models: Annotated[
+        str, typer.Option(help="comma-separated conf/model names")
+    ] = "linear,sentence_embedding",
+    transformer_checkpoint: Annotated[
+        str | None, typer.Option(help="also fine-tune this local checkpoint")
+    ] = None,
+    max_per_market: Annotated[
+        int, typer.Option(help="at most N labelled rows a market (0: all)")
+    ] = 2000,
+    params: ParamsOpt = None,
+    market_config: MarketConfigsOpt = None,
+) -> None:
+    """Listing classifiers on identical rows, in-market split and leave-one-market-out folds."""
+    from pipeline.classify.stage import run_compare
+    from pipeline.core.config import load_params
+
+    run_compare(inp, out, load_params(params), [m for m in models.split(",") if m],
+                transformer_checkpoint, max_per_market, market_config or [])
+
+
 # --- stage 3: extract -----------------------------------------------------------------
 
 
@@ -159,9 +198,10 @@ def audit_labels(
 @one_line_errors
 def extract(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Canonical listings -> + quantities, doses, purity, prices in EUR, shipping."""
+    from pipeline.core.config import load_params
     from pipeline.extract.stage import run_extract
 
-    run_extract(inp, out, params)
+    run_extract(inp, out, load_params(params)["extraction"])
 
 
 @app.command("evaluate-extraction")
@@ -170,12 +210,17 @@ def evaluate_extraction(
     out: Annotated[Path, typer.Option("-o", "--out", help="metrics JSON")] = Path(
         "reports/metrics/extraction.json"
     ),
+    listings: Annotated[
+        Path | None,
+        typer.Option(help="folder of ingested listings (<market>.parquet) holding the real gold"),
+    ] = None,
     params: ParamsOpt = None,
 ) -> None:
     """Per-field P/R/F1 on the extraction gold, beside quantulum3 and price-parser."""
+    from pipeline.core.config import load_params
     from pipeline.extract.stage import run_evaluate
 
-    run_evaluate(out, params)
+    run_evaluate(out, load_params(params)["extraction"], listings)
 
 
 # --- stage 4: analyse and report ------------------------------------------------------
@@ -196,8 +241,10 @@ def analyse(
 ) -> None:
     """Classified, extracted listings -> vendor, country, transaction and migration tables."""
     from pipeline.analyse.stage import run_analyse
+    from pipeline.core.config import load_params
 
-    run_analyse(inp, out, feedback, params, metrics)
+    loaded = load_params(params)
+    run_analyse(inp, out, feedback, loaded["analyse"], int(loaded.get("seed", 0)), metrics)
 
 
 @app.command()
@@ -226,11 +273,10 @@ def report(
 ) -> None:
     """Analytics + stage metrics and summaries -> one offline HTML report with embedded
     figures; a stage whose outputs are absent is shown as "not run"."""
-    from pipeline.core.config import load_params
     from pipeline.report.stage import run_report
 
-    page = run_report(inp, out, metrics_dir, load_params(params), reviews_summary,
-                      forum_summary, themes, segments)
+    page = run_report(inp, out, metrics_dir, params_section(params, "report")[0],
+                      reviews_summary, forum_summary, themes, segments)
     console.print(f"report -> {page}")
 
 
@@ -368,7 +414,7 @@ def code_themes(
     """Answer segments -> one row per assigned code (+ quarantine, review queue, new themes)."""
     from pipeline.themes.stage import run_code
 
-    run_code(inp, out, model, corrections, params, codebook)
+    run_code(inp, out, model, corrections, params_section(params, "themes")[0], codebook)
 
 
 @app.command("import-answers")
@@ -381,7 +427,7 @@ def import_answers(
     """LimeSurvey/Qualtrics CSV and .txt/.docx transcripts -> answer segments (SPEC 6)."""
     from pipeline.themes.stage import run_import
 
-    run_import(inputs, out, params)
+    run_import(inputs, out, params_section(params, "themes")[0])
 
 
 @app.command("train-themes")
@@ -396,7 +442,7 @@ def train_themes(
     """Gold coded segments + browser corrections -> a theme coder directory."""
     from pipeline.themes.stage import run_train
 
-    run_train(gold, out, corrections, codebook, params)
+    run_train(gold, out, corrections, codebook, *params_section(params, "themes"))
 
 
 @app.command("evaluate-themes")
@@ -411,7 +457,7 @@ def evaluate_themes(
     """Held-out agreement with human codes (kappa per code, alpha, F1) -> metrics JSON."""
     from pipeline.themes.stage import run_evaluate
 
-    run_evaluate(gold, out, corrections, params, coded)
+    run_evaluate(gold, out, corrections, *params_section(params, "themes"), coded)
 
 
 @app.command("export-qdpx")
@@ -426,7 +472,7 @@ def export_qdpx(
     """Coded segments -> REFI-QDA project (.qdpx) for QualCoder, NVivo, ATLAS.ti, MAXQDA."""
     from pipeline.themes.stage import run_export
 
-    run_export(segments, codes, out, codebook, params)
+    run_export(segments, codes, out, codebook, params_section(params, "themes")[0])
 
 
 @app.command()
@@ -443,9 +489,10 @@ def inspect(
     params: ParamsOpt = None,
 ) -> None:
     """Browse and correct coded answers in a local web app (127.0.0.1 only)."""
-    from pipeline.inspect.app import serve
+    from pipeline.inspect.stage import run_inspect
 
-    serve(segments, codes, corrections, codebook, port, token, params)
+    cfg = params_section(params, "themes")[0]
+    run_inspect(segments, codes, corrections, codebook, port, token, cfg)
 
 
 if __name__ == "__main__":
