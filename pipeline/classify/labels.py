@@ -121,7 +121,8 @@ def listing_text(listings: pd.DataFrame, max_chars: int = 1000) -> pd.Series:
 
 def labelled_data(listings: pd.DataFrame, maps: dict[str, CategoryMap],
                   max_chars: int = 1000) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The training table (`text`, `label`, `market`, `path`, `group`) and what was set aside.
+    """The training table (`text`, `label`, `market`, `path`, `scraped_at`, `group`) and
+    what was set aside.
 
     Label noise is handled deliberately here: a text that its markets label with two
     different ids is dropped (the labels contradict each other), and repeats of one text
@@ -134,6 +135,8 @@ def labelled_data(listings: pd.DataFrame, maps: dict[str, CategoryMap],
         "label": label_listings(listings, maps),
         "market": keys,
         "path": listings["category_raw"].fillna("").astype(str),
+        "scraped_at": listings.get("scraped_at", pd.Series("", index=listings.index))
+        .fillna("").astype(str),
     })
     counts = {"rows": len(data), "unlabelled": int(data["label"].isna().sum())}
     data = data[data["label"].notna()]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +88,7 @@ def run_train(inp: Path, out_dir: Path, params: dict[str, Any], market_configs: 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(out_dir)
-    card = model_card(model_cfg, taxonomy, data, counts, metrics, date.today().isoformat())
+    card = model_card(model_cfg, taxonomy, data, counts, metrics)
     write_card(out_dir, card, model_card_markdown(card))
     console.print(f"model -> {out_dir}")
     return card

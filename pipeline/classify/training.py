@@ -31,15 +31,23 @@ def fit_model(model_cfg: dict[str, Any], data: pd.DataFrame, seed: int) -> TextM
     return build_model(model_cfg, seed).fit(data["text"].tolist(), data["label"].tolist())
 
 
+def _date_range(data: pd.DataFrame) -> list[str]:
+    dates = data["scraped_at"].dropna().astype(str) if "scraped_at" in data else pd.Series([])
+    dates = dates[dates.ne("")]
+    return [dates.min()[:10], dates.max()[:10]] if len(dates) else ["unknown", "unknown"]
+
+
 def model_card(model_cfg: dict[str, Any], taxonomy: Taxonomy, data: pd.DataFrame,
-               counts: dict[str, int], metrics: dict[str, Any] | None, trained_on: str) -> dict:
-    """What a model directory says about itself (read by people and by `load_model`)."""
+               counts: dict[str, int], metrics: dict[str, Any] | None) -> dict:
+    """What a model directory says about itself (read by people and by `load_model`). It
+    names the scrape dates it was trained on, not the day of training, so retraining on the
+    same data gives the same bytes."""
     return {
         "model": model_cfg["name"],
         "params": model_cfg.get("params") or {},
         "taxonomy_version": taxonomy.version,
         "classes": sorted(data["label"].unique().tolist()),
-        "trained_at": trained_on,
+        "scraped_between": _date_range(data),
         "training_markets": _counts(data["market"]),
         "label_counts": _counts(data["label"]),
         "rows": counts,
@@ -64,7 +72,8 @@ def _metrics_summary(metrics: dict[str, Any]) -> dict[str, Any]:
 def model_card_markdown(card: dict[str, Any]) -> str:
     lines = [
         f"# Listing classifier: `{card['model']}`", "",
-        f"Trained {card['trained_at']} on {sum(card['training_markets'].values())} labelled "
+        f"Trained on listings scraped {' to '.join(card['scraped_between'])}, "
+        f"{sum(card['training_markets'].values())} labelled "
         f"listings; taxonomy version {card['taxonomy_version']}.", "",
         "## Training markets", "", "| market | listings |", "|---|---|",
         *[f"| {m} | {n} |" for m, n in card["training_markets"].items()], "",

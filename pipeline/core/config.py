@@ -25,7 +25,7 @@ def find_project_root(start: Path | None = None) -> Path:
     for folder in (start, *start.parents):
         if (folder / "conf" / "config.yaml").is_file():
             return folder
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 PROJECT_ROOT = find_project_root()

@@ -23,6 +23,10 @@ from pipeline.core.io import InputError
 # the same model give the same bytes.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
+# Attributes that only cache a run-dependent value and are recomputed when absent:
+# scikit-learn's vectorizers store `id(self.stop_words)` (a memory address).
+_RUN_DEPENDENT_ATTRIBUTES = ("_stop_words_id",)
+
 # The exact types, beyond those skops trusts by default (plain containers and scalars, numpy
 # arrays and dtypes, scikit-learn's public estimators), that the project's saved models
 # contain: collected by saving every model kind it trains (linear and sentence-embedding
@@ -63,13 +67,15 @@ def _canonical_archive(raw: bytes, compressed: bool) -> bytes:
 
 def _renumber(node: Any, ids: dict[int, int], names: dict[str, str], files: set[str]) -> None:
     """Replace memo ids and member file names by their order of first appearance (ids
-    start at 1: skops skips memoising an id of 0)."""
+    start at 1: skops skips memoising an id of 0), and drop run-dependent caches."""
     if isinstance(node, list):
         for item in node:
             _renumber(item, ids, names, files)
         return
     if not isinstance(node, dict):
         return
+    for attribute in _RUN_DEPENDENT_ATTRIBUTES:
+        node.pop(attribute, None)
     if isinstance(node.get("__id__"), int):
         node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
     member = node.get("file")
