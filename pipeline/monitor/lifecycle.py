@@ -1,0 +1,142 @@
+"""Market monitoring from snapshots: what each listing and vendor did between crawls.
+
+Input: one table of listings per snapshot (ingest output, extract output when available:
+then `price_eur`, `price_per_g_eur`, `ships_from` and `category` are used), stacked with a
+`snapshot` label and its `snapshot_date`. A listing is (market, listing_id); a vendor is
+(market, vendor). Pure pandas: frames in, frames out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.core.io import InputError
+
+KEY = ["market", "listing_id"]
+VENDOR = ["market", "vendor"]
+BELGIUM = {"BE", "Belgium", "België", "Belgique"}
+
+
+def origin(snapshots: pd.DataFrame) -> pd.Series:
+    """Where a listing ships from: the ISO code extract gives, else the text as shown."""
+    if "ships_from" in snapshots:
+        return snapshots["ships_from"].fillna("").astype(str)
+    return snapshots["ships_from_raw"].fillna("").astype(str)
+
+
+def stack(tables: list[tuple[str, str, pd.DataFrame]]) -> pd.DataFrame:
+    """(label, date, listings) per snapshot -> one frame, ordered by date then input."""
+    if len(tables) < 1:
+        raise InputError("monitor needs at least one snapshot table")
+    frames = []
+    for order, (label, day, table) in enumerate(tables):
+        missing = [c for c in (*KEY, "vendor", "title", "price_raw") if c not in table]
+        if missing:
+            raise InputError(f"snapshot {label}: missing columns {missing}")
+        frames.append(table.assign(snapshot=label, snapshot_date=day, snapshot_order=order))
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked["origin"] = origin(stacked)
+    return stacked.sort_values(["snapshot_date", "snapshot_order"], kind="stable")
+
+
+def snapshot_order(stacked: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(stacked["snapshot"]))
+
+
+def lifecycles(stacked: pd.DataFrame) -> pd.DataFrame:
+    """One row per listing: first and last seen, how often, first and last price, whether
+    it is gone from the last snapshot."""
+    last = snapshot_order(stacked)[-1]
+    grouped = stacked.groupby(KEY, sort=True)
+    out = grouped.agg(
+        vendor=("vendor", "last"), title=("title", "last"),
+        first_seen=("snapshot_date", "min"), last_seen=("snapshot_date", "max"),
+        snapshots=("snapshot", "nunique"), first_price=("price_raw", "first"),
+        last_price=("price_raw", "last"), price_changes=("price_raw", _changes),
+        in_last=("snapshot", lambda s: last in set(s)),
+    ).reset_index()
+    out["disappeared"] = ~out.pop("in_last")
+    return out
+
+
+def _changes(values: pd.Series) -> int:
+    return int((values != values.shift()).iloc[1:].sum())
+
+
+def price_history(stacked: pd.DataFrame) -> pd.DataFrame:
+    """Listing x snapshot prices (with EUR and per-gram prices where extract gave them)."""
+    columns = [c for c in ("price_raw", "price_eur", "price_per_g_eur", "category")
+               if c in stacked]
+    return stacked[[*KEY, "snapshot", "snapshot_date", *columns]].reset_index(drop=True)
+
+
+def vendor_activity(stacked: pd.DataFrame) -> pd.DataFrame:
+    """One row per vendor: active span, listings at most, new entrant (absent from the first
+    snapshot), exit (absent from the last), and a move of origin (first -> last)."""
+    order = snapshot_order(stacked)
+    per = (stacked.groupby([*VENDOR, "snapshot"], sort=False)
+           .agg(listings=("listing_id", "nunique"),
+                origin=("origin", lambda s: "/".join(sorted(set(s) - {""}))),
+                date=("snapshot_date", "first"))
+           .reset_index())
+    rows = []
+    for (market, vendor), group in per.groupby(VENDOR, sort=True):
+        seen = set(group["snapshot"])
+        first_origin, last_origin = group["origin"].iloc[0], group["origin"].iloc[-1]
+        rows.append({
+            "market": market, "vendor": vendor, "first_seen": group["date"].min(),
+            "last_seen": group["date"].max(), "snapshots": len(seen),
+            "listings_max": int(group["listings"].max()),
+            "new_entrant": len(order) > 1 and order[0] not in seen,
+            "exited": len(order) > 1 and order[-1] not in seen,
+            "origin_first": first_origin, "origin_last": last_origin,
+            "moved": first_origin != last_origin,
+        })
+    return pd.DataFrame(rows)
+
+
+def market_series(stacked: pd.DataFrame) -> pd.DataFrame:
+    """Per snapshot (and market): listings, vendors, Belgian vendors, median price per
+    gram (per category when extract and classify ran)."""
+    stacked = stacked.assign(belgian=stacked["origin"].isin(BELGIUM))
+    keys = ["market", "snapshot", "snapshot_date"]
+    series = stacked.groupby(keys, sort=False).agg(
+        listings=("listing_id", "nunique"), vendors=("vendor", "nunique"),
+        belgian_vendors=("vendor", lambda v: v[stacked.loc[v.index, "belgian"]].nunique()),
+    ).reset_index()
+    if "price_per_g_eur" in stacked:
+        by = [*keys, "category"] if "category" in stacked else keys
+        medians = (stacked.groupby(by, sort=False)["price_per_g_eur"].median()
+                   .rename("median_price_per_g_eur").reset_index())
+        series = series.merge(medians, on=keys, how="left")
+    return series
+
+
+def changes(stacked: pd.DataFrame) -> pd.DataFrame:
+    """What changed between the last two snapshots: listings new and gone, prices changed,
+    vendors new and gone, vendors whose origin moved."""
+    order = snapshot_order(stacked)
+    if len(order) < 2:
+        return pd.DataFrame(columns=["change", "market", "key", "before", "after"])
+    before = stacked[stacked["snapshot"] == order[-2]]
+    after = stacked[stacked["snapshot"] == order[-1]]
+    rows = []
+    old = before.drop_duplicates(KEY).set_index(KEY)
+    new = after.drop_duplicates(KEY).set_index(KEY)
+    for key in new.index.difference(old.index):
+        rows.append(("listing_new", *key, "", new.at[key, "price_raw"]))
+    for key in old.index.difference(new.index):
+        rows.append(("listing_gone", *key, old.at[key, "price_raw"], ""))
+    for key in new.index.intersection(old.index):
+        if old.at[key, "price_raw"] != new.at[key, "price_raw"]:
+            rows.append(("price_changed", *key, old.at[key, "price_raw"], new.at[key, "price_raw"]))
+    origins_before = before.groupby(VENDOR)["origin"].agg(lambda s: "/".join(sorted(set(s))))
+    origins_after = after.groupby(VENDOR)["origin"].agg(lambda s: "/".join(sorted(set(s))))
+    for key in origins_after.index.difference(origins_before.index):
+        rows.append(("vendor_new", *key, "", origins_after[key]))
+    for key in origins_before.index.difference(origins_after.index):
+        rows.append(("vendor_gone", *key, origins_before[key], ""))
+    for key in origins_after.index.intersection(origins_before.index):
+        if origins_before[key] != origins_after[key]:
+            rows.append(("vendor_moved", *key, origins_before[key], origins_after[key]))
+    return pd.DataFrame(rows, columns=["change", "market", "key", "before", "after"])
