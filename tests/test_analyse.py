@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import random
 
@@ -21,9 +22,11 @@ from pipeline.analyse.transactions import (
     parse_agora_feedback,
     summarise_transactions,
 )
+from pipeline.analyse.uncertainty import wilson
 from pipeline.analyse.vendors import multi_country_pairs, vendor_profiles
 from pipeline.cli import app
 from pipeline.core.config import load_params
+from pipeline.core.io import InputError
 
 
 def listing(i, vendor, origin, category, price, market="m1", day="2020-01-05", **extra):
@@ -50,8 +53,13 @@ def small() -> pd.DataFrame:
 
 def test_country_shares_count_vendors_listings_and_revenue(small):
     tx = pd.DataFrame({"market": ["m1", "m1"], "month": ["2020-01", "2020-01"],
-                       "origin": ["BE", "NL"], "revenue_eur": [30.0, 90.0]})
-    shares = country_shares(small, tx).set_index(["month", "origin"])
+                       "origin": ["BE", "NL"], "value_eur": [30.0, 45.0], "n": [1.0, 2.0],
+                       "revenue_eur": [30.0, 90.0]})
+    table = country_shares(small, tx, reps=200, seed=0)
+    assert set(table["period"]) == {"month", "all"}
+    assert table.loc[table["period"] == "all", "month"].isna().all()   # no "all" in `month`
+    assert table["listings"].dtype == "int64" and table["sales"].dtype == "int64"
+    shares = table.assign(month=table["month"].fillna("all")).set_index(["month", "origin"])
     jan = shares.loc["2020-01"]
     assert jan.loc["BE", "listings"] == 2 and jan.loc["NL", "listings"] == 3
     assert jan.loc["BE", "listings_share"] == pytest.approx(2 / 7)
@@ -60,6 +68,12 @@ def test_country_shares_count_vendors_listings_and_revenue(small):
     # vendors count once, under their main origin: alpha BE (2 of 3), bravo NL, charlie, delta
     assert jan.loc["BE", "vendors"] == 1 and jan.loc["NL", "vendors"] == 1
     assert jan.loc["BE", "revenue_eur_share"] == pytest.approx(0.25)
+    # n and a 95% interval beside each share; revenue is "no data" in a month without sales
+    assert jan.loc["BE", "listings_known_total"] == 6 and jan.loc["BE", "sales_known_total"] == 3
+    assert jan.loc["BE", "listings_share_known_low"] < 2 / 6 < jan.loc["BE",
+                                                                       "listings_share_known_high"]
+    assert 0 <= jan.loc["BE", "revenue_eur_share_known_low"] <= 0.25
+    assert shares.loc["2020-02"]["revenue_eur"].isna().all()
     whole = shares.loc["all"]
     assert whole["listings"].sum() == 8
     assert whole.loc["DE", "vendors"] == 1   # delta: europe and DE tie, the first in order
@@ -71,7 +85,9 @@ def test_product_mix_index_against_the_market(small):
     be_xtc = mix.loc[("m1", "BE", "ecstasy")]
     assert be_xtc["share"] == pytest.approx(0.5)
     assert be_xtc["market_share"] == pytest.approx(2 / 8)
-    assert be_xtc["index"] == pytest.approx(2.0)
+    assert be_xtc["over_representation"] == pytest.approx(2.0)
+    assert "index" not in mix.reset_index().columns
+    assert be_xtc["origin_listings"] == 2 and be_xtc["share_low"] < 0.5 < be_xtc["share_high"]
     assert ("all", "BE", "ecstasy") in mix.index
 
 
@@ -84,12 +100,16 @@ def test_destinations_and_exclusions(small):
 
 def test_multi_country_vendors_and_pairs(small):
     pairs = multi_country_pairs(small)
-    whole = pairs[pairs["month"] == "all"]
+    whole = pairs[pairs["period"] == "all"]
     assert whole["pair"].tolist() == ["BE+NL"]          # delta's region does not count
     assert whole.iloc[0]["vendors"] == 1 and whole.iloc[0]["multi_country_vendors"] == 1
     assert whole.iloc[0]["vendors_with_country"] == 3   # alpha, bravo, delta
+    assert whole.iloc[0]["multi_country_share"] == pytest.approx(1 / 3)
     profiles = vendor_profiles(small, pd.DataFrame(columns=["market", "vendor", "n",
                                                             "revenue_eur"]))
+    # a market without feedback or units sold: sales and revenue are no data, not 0
+    assert profiles["sales"].isna().all() and profiles["revenue_eur"].isna().all()
+    assert isinstance(profiles["first_seen"].iloc[0], datetime.date)
     alpha = profiles.set_index("vendor").loc["alpha"]
     assert alpha["multi_country"] and list(alpha["countries"]) == ["BE", "NL"]
     assert alpha["primary_origin"] == "BE" and alpha["listings"] == 3
@@ -145,14 +165,20 @@ def test_transactions_distribution():
     assert tallies == {"feedback_unknown_listing": 1, "sales_unpriced": 1,
                        "sales_placeholder_price": 1}
     assert tx["n"].sum() == 6  # 2 + 1 feedback, 3 units sold
-    summary = summarise_transactions(tx, ["market"], 200, 1000).iloc[0]
+    summary = summarise_transactions(tx, ["market"], 200, 1000, reps=300, seed=0).iloc[0]
     values = np.array([50, 50, 1000, 100, 100, 100], dtype=float)
     assert summary["mean_eur"] == pytest.approx(values.mean())
     assert summary["median_eur"] == pytest.approx(np.median(values))
     assert summary["max_eur"] == 1000
     assert summary["share_sales_under_small"] == pytest.approx(5 / 6)
     assert summary["share_revenue_wholesale"] == pytest.approx(1000 / values.sum())
-    by = transaction_summaries(tx, 200, 1000).set_index(["market", "origin"])
+    assert summary["median_eur_low"] <= summary["median_eur"] <= summary["median_eur_high"]
+    low, high = wilson(5, 6)
+    assert (summary["share_sales_under_small_low"], summary["share_sales_under_small_high"]) \
+        == pytest.approx((float(low), float(high)))
+    again = summarise_transactions(tx, ["market"], 200, 1000, reps=300, seed=0).iloc[0]
+    assert again["share_revenue_wholesale_low"] == summary["share_revenue_wholesale_low"]
+    by = transaction_summaries(tx, 200, 1000, 100, 0).set_index(["market", "origin"])
     assert by.loc[("all", "BE"), "sales"] == 3 and by.loc[("m1", "all"), "sales"] == 6
 
 
@@ -240,20 +266,24 @@ def test_migration_after_shock_respects_dates():
     linker = make_linker(linker_cfg()).fit(accounts)
     shocks = [{"name": "old_closure", "market": "old", "date": "2019-06-01"},
               {"name": "too_early", "market": "old", "date": "2019-01-01"}]
-    links, summary = migration_links(accounts, shocks, linker)
+    links, summary = migration_links(accounts, shocks, linker,
+                                     {"days_before": 180, "days_after": 365})
     assert (links["shock"] == "old_closure").sum() == 5
-    assert (links["shock"] == "too_early").sum() == 0  # nobody active on `old` before it
+    assert (links["shock"] == "too_early").sum() == 0  # `new` opens after its window
+    assert set(links["gap_days"]) == {366} and set(links["days_after_shock"]) == {274}
     row = summary.set_index("shock").loc["old_closure"]
     assert row["accounts_before"] == 6 and row["linked"] == 5
 
 
 def test_analyse_pseudonymises_vendor_columns():
     cfg = load_params()["analyse"]
-    cfg = {**cfg, "shocks": [{"name": "s", "market": "old", "date": "2019-06-01"}],
+    cfg = {**cfg, "shocks": [{"name": "s", "market": "old", "date": "2019-06-01",
+                              "days_after": 365}],
            "linker": {**cfg["linker"], "evaluation": {"markets": ["old", "new"]}}}
     raw = two_markets().drop(columns=["origin", "month"])
     tables, metrics = analyse(raw, pd.DataFrame(), cfg, seed=0, vendor_key="k" * 16)
     assert tables["vendors"]["vendor"].str.startswith("v_").all()
+    assert len(tables["migration_links"]) == 5
     assert tables["migration_links"]["vendor_to"].str.startswith("v_").all()
     assert metrics["linker_evaluation"]["verifiable_pairs"] == 2
     plain, _ = analyse(raw, pd.DataFrame(), cfg, seed=0)
@@ -282,3 +312,62 @@ def test_cli_analyse_quarantines_rows_without_ids_or_text(tmp_path):
                                                                     "title"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["listings"] == len(frame) - 3 and summary["rows_quarantined"] == 3
+
+
+def test_migration_window_leaves_out_a_vendor_seen_years_apart():
+    """A vendor on agora in 2014 seen again on darkmatter in 2024 did not migrate after the
+    agora closure of 2015; one last seen on agora in 2015 and first seen elsewhere two months
+    after the closure did (cases written for this test)."""
+    rows = [listing(1, "OldTimer", "NL", "cannabis", 20.0, market="agora", day="2014-03-01"),
+            listing(2, "OldTimer", "NL", "cannabis", 20.0, market="darkmatter",
+                    day="2024-07-01"),
+            listing(3, "Mover", "BE", "ecstasy", 10.0, market="agora", day="2015-07-20"),
+            listing(4, "Mover", "BE", "ecstasy", 10.0, market="dream", day="2015-10-25")]
+    accounts = vendor_accounts(prepare(pd.DataFrame(rows)))
+    linker = make_linker(linker_cfg()).fit(accounts)
+    shock = [{"name": "agora_closure", "market": "agora", "date": "2015-08-26"}]
+    links, summary = migration_links(accounts, shock, linker,
+                                     {"days_before": 180, "days_after": 180})
+    assert links["vendor"].tolist() == ["Mover"] and links["market_to"].tolist() == ["dream"]
+    link = links.iloc[0]
+    assert link["gap_days"] == 97 and link["days_after_shock"] == 60
+    assert link["window_start"] == datetime.date(2015, 2, 27)
+    assert link["window_end"] == datetime.date(2016, 2, 22)
+    assert summary.set_index("market_to").loc["dream", "accounts_before"] == 1
+    assert "darkmatter" not in set(summary["market_to"])   # first seen after the window
+    wide, _ = migration_links(accounts, shock, linker, {"days_before": 4000, "days_after": 4000})
+    assert set(wide["vendor"]) == {"OldTimer", "Mover"}   # the window, not the linker, decides
+
+
+def test_bad_shock_window_is_one_line():
+    accounts = vendor_accounts(two_markets())
+    linker = make_linker(linker_cfg()).fit(accounts)
+    with pytest.raises(InputError, match="days_before"):
+        migration_links(accounts, [{"name": "s", "market": "old", "date": "June"}], linker)
+
+
+def test_wilson_interval():
+    low, high = wilson(np.array([5, 0, 0]), np.array([10, 10, 0]))
+    assert low[0] == pytest.approx(0.2366, abs=1e-4) and high[0] == pytest.approx(0.7634, abs=1e-4)
+    assert low[1] == 0 and high[1] == pytest.approx(0.2775, abs=1e-4)
+    assert np.isnan(low[2]) and np.isnan(high[2])   # n = 0: no data
+
+
+def test_tidy_tables_one_row_per_listing_with_integer_sales():
+    lst = prepare(pd.DataFrame([listing(1, "a", "BE", "ecstasy", 50.0),
+                                listing(2, "b", "NL", "cannabis", 100.0, units_sold="3")]))
+    fb = pd.DataFrame({"listing_id": ["m1-1"] * 4, "date": ["2020-01-01", "2020-01-02",
+                                                           "2020-02-01", "2020-02-03"]})
+    cfg = {**load_params()["analyse"], "shocks": [], "bootstrap_reps": 50}
+    tables, metrics = analyse(lst.drop(columns=["origin", "month"]), fb, cfg, seed=0)
+    tx = tables["transactions"].set_index("listing_id")
+    assert len(tx) == 2 and tx["sales"].dtype == "int64"
+    assert tx.loc["m1-1", "sales"] == 4 and tx.loc["m1-1", "revenue_eur"] == 200.0
+    assert tx.loc["m1-1", "first_date"] == datetime.date(2020, 1, 1)
+    assert tx.loc["m1-1", "last_date"] == datetime.date(2020, 2, 3)
+    assert metrics["sales"] == 7 and metrics["coverage"]["m1"]["sales"] == 7
+    assert tables["transaction_summary"]["sales"].dtype == "int64"
+    for table in tables.values():
+        assert "index" not in table.columns
+        if "month" in table.columns:
+            assert "all" not in set(table["month"].dropna())

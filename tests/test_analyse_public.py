@@ -35,9 +35,9 @@ def analysed(public_data):
 
 def test_shares_are_proportions(analysed):
     shares = analysed[0]["country_shares"]
-    sums = shares.groupby(["market", "month"])["listings_share"].sum()
+    sums = shares.groupby(["market", "period", "month"], dropna=False)["listings_share"].sum()
     assert sums.between(0.999, 1.001).all()
-    dm = shares[(shares["market"] == "darkmatter") & (shares["month"] == "all")]
+    dm = shares[(shares["market"] == "darkmatter") & (shares["period"] == "all")]
     assert dm["listings_share_known"].max() < 0.6      # no single origin dominates
     assert (dm["origin"] != "unknown").sum() >= 10      # many origins declared
 

@@ -14,11 +14,18 @@ import pytest
 from pipeline.analyse import analyse
 from pipeline.core.config import load_params
 from pipeline.core.io import InputError, write_table
-from pipeline.report.sections import agreement_table, code_counts, headline_leaves, sentiment_rows
+from pipeline.report.sections import (
+    agreement_table,
+    code_counts,
+    evaluation_table,
+    method_from_card,
+    sentiment_rows,
+    with_interval,
+)
 from pipeline.report.stage import optional_table, run_report
 
-MARKET_FIGURES = ["fig-shares", "fig-time", "fig-mix", "fig-transactions", "fig-multi",
-                  "fig-migration"]
+MARKET_FIGURES = ["fig-shares", "fig-time", "fig-mix", "fig-destinations", "fig-transactions",
+                  "fig-multi", "fig-migration"]
 STAGE_FIGURES = ["fig-sentiment-vendors", "fig-sentiment-countries", "fig-review-risks",
                  "fig-forum-labels", "fig-theme-codes"]
 FIGURES = MARKET_FIGURES + STAGE_FIGURES
@@ -92,7 +99,8 @@ def write_stage_outputs(root: Path, metrics: Path) -> dict[str, Path]:
 def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
     params = load_params()
     cfg = {**params["analyse"],
-           "shocks": [{"name": "old_closure", "market": "old", "date": "2019-06-01"}]}
+           "shocks": [{"name": "old_closure", "market": "old", "date": "2019-06-01",
+                       "days_after": 400}], "bootstrap_reps": 100}
     feedback = pd.DataFrame({"listing_id": ["old-FlandersFinest-0"] * 3 + ["old-Berliner-0"],
                              "date": ["2019-01-05"] * 4})
     tables, summary = analyse(hand_made_listings(), feedback, cfg, seed=0)
@@ -121,14 +129,14 @@ def test_report_reads_off_the_focus_country(report_html: Path):
     for fig in FIGURES:
         assert f'id="{fig}"' in html
     assert html.count('src="data:image/png;base64,') == len(FIGURES)
-    assert "old 33.3% of listings, 33.3% of vendors" in text       # 2 of 6 listings
-    assert "new 50.0% of listings" in text
+    assert "old 33.3% (n=6, 95% CI 9.7%–70.0%) of listings" in text       # 2 of 6 listings
+    assert "new 50.0% (n=4," in text
     assert "ecstasy" in text and "Multi-country vendors: 1 accounts ship from BE" in text
     assert "BE+NL" in text
     assert "excluded: US 100%" in text
     assert "Migration: 1 BE vendor accounts linked" in text
-    # stage metrics: present ones shown (per-class left out), absent ones "not run"
-    assert "test.macro_f1" in text and "per_class" not in text
+    # stage metrics: a table per stage with what it was measured on (per-class left out)
+    assert "test split" in text and "per_class" not in text
     # classifier.json and themes.json present, the other stages' metrics "not run"
     assert text.count("not run") == len(load_params()["report"]["stage_metrics"]) - 2
 
@@ -167,9 +175,10 @@ def test_same_inputs_give_the_same_bytes(report_html: Path, tmp_path: Path):
 
 def test_analytics_without_a_column_the_report_reads_is_a_clear_error(tmp_path: Path):
     analytics, metrics = write_inputs(tmp_path)
-    table = pd.read_parquet(analytics / "product_mix.parquet").drop(columns="index")
+    table = pd.read_parquet(analytics / "product_mix.parquet").drop(
+        columns="over_representation")
     write_table(table, analytics / "product_mix.parquet")
-    with pytest.raises(InputError, match="product_mix.parquet.*index"):
+    with pytest.raises(InputError, match="product_mix.parquet.*over_representation"):
         run_report(analytics, tmp_path / "index.html", metrics, load_params()["report"])
 
 
@@ -221,10 +230,29 @@ def test_report_has_no_external_resources(report_html: Path):
     assert "<script" not in html
 
 
-def test_headline_leaves_flatten_nested_metrics():
-    leaves = headline_leaves({"a": {"macro_f1": 0.5, "loss": 2}, "kappa": 1, "x": "s"},
-                             ["macro_f1", "kappa"])
-    assert leaves == [("a.macro_f1", 0.5), ("kappa", 1)]
+def test_evaluation_table_names_the_data_and_its_n():
+    table = evaluation_table({"lomo": {"markets": {"darkmatter": {"macro_f1": 0.87, "n": 40,
+                                                                  "per_class": {"f1": 1.0}}}},
+                              "test": {"kappa": 0.5, "segments": 9}}, ["macro_f1", "kappa"])
+    rows = table.to_dict("records")
+    assert rows[0] == {"measured on": "leave one market out › darkmatter", "n": 40,
+                       "macro_f1": 0.87, "kappa": pytest.approx(float("nan"), nan_ok=True)}
+    assert rows[1]["measured on"] == "test split" and rows[1]["n"] == 9
+
+
+def test_method_text_follows_the_model_card():
+    card = {"model": "tfidf_logreg", "encoder": "distilbert-multilingual",
+            "label_counts": {"negative": 3, "positive": 5}}
+    text = method_from_card("sentiment", card)
+    assert "`tfidf_logreg`" in text and "cascaded into the fine-tuned encoder" in text
+    assert "8 labelled examples in 2 classes" in text
+    assert "cascaded" not in method_from_card("sentiment", {**card, "encoder": None})
+
+
+def test_figures_say_no_data_where_n_is_zero():
+    assert with_interval(float("nan"), float("nan"), float("nan"), 0) == "no data (n=0)"
+    assert with_interval(0.5, 0.2, 0.8, 10) == "50.0% (n=10, 95% CI 20.0%–80.0%)"
+    assert with_interval(120.0, 80.0, 150.0, 7, percent=False) == "€120 (n=7, 95% CI €80–€150)"
 
 
 @pytest.mark.browser

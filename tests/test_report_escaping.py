@@ -61,7 +61,8 @@ def write_hostile_inputs(tmp: Path) -> dict:
     listings["ships_to_excluded"] = listings["ships_to_excluded"].map(
         lambda excluded: [payload("excluded")] if excluded else [])
     params = load_params()
-    shock = {"name": payload("shock"), "market": payload("market") + "old", "date": "2019-06-01"}
+    shock = {"name": payload("shock"), "market": payload("market") + "old", "date": "2019-06-01",
+             "days_after": 400}
     feedback = pd.DataFrame({"listing_id": [f"{payload('market')}old-x-0"], "date": ["2019-01-05"]})
     tables, summary = analyse(listings, feedback, {**params["analyse"], "shocks": [shock]}, seed=0)
     summary["linker_evaluation"] = {

@@ -19,6 +19,7 @@ from pipeline.analyse.transactions import (
     FEEDBACK_COLUMNS,
     build_transactions,
     feedback_from_listings,
+    listing_sales,
     summarise_transactions,
 )
 from pipeline.analyse.vendors import multi_country_pairs, vendor_profiles
@@ -34,12 +35,27 @@ def make_linker(cfg: dict[str, Any]) -> VendorLinker:
                         weights=dict(cfg["weights"]), evidence_min=dict(cfg["evidence_min"]))
 
 
-def transaction_summaries(tx: pd.DataFrame, small: float, wholesale: float) -> pd.DataFrame:
+def transaction_summaries(tx: pd.DataFrame, small: float, wholesale: float, reps: int,
+                          seed: int) -> pd.DataFrame:
     """The transaction distribution per market, per market and origin, and over all markets."""
     both = pd.concat([tx, tx.assign(market=ALL)], ignore_index=True)
-    per_origin = summarise_transactions(both, ["market", "origin"], small, wholesale)
-    per_market = summarise_transactions(both, ["market"], small, wholesale).assign(origin=ALL)
+    per_origin = summarise_transactions(both, ["market", "origin"], small, wholesale, reps, seed)
+    per_market = summarise_transactions(both, ["market"], small, wholesale, reps, seed).assign(
+        origin=ALL)
     return pd.concat([per_market, per_origin], ignore_index=True)[per_origin.columns]
+
+
+def coverage(listings: pd.DataFrame, tx: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per market, what the analytics rest on: listings, first and last scrape date,
+    vendors, and sales (None where the market shows no feedback or units sold)."""
+    sales = tx.groupby("market")["n"].sum()
+    return {
+        market: {"listings": len(g), "first_scrape": str(g["scraped_at"].min())[:10],
+                 "last_scrape": str(g["scraped_at"].max())[:10],
+                 "vendors": int(g.loc[g["vendor"] != "", "vendor"].nunique()),
+                 "sales": int(round(sales[market])) if market in sales.index else None}
+        for market, g in listings.groupby("market", sort=True)
+    }
 
 
 def analyse(listings: pd.DataFrame, feedback: pd.DataFrame, cfg: dict[str, Any], seed: int,
@@ -51,16 +67,18 @@ def analyse(listings: pd.DataFrame, feedback: pd.DataFrame, cfg: dict[str, Any],
                    ignore_index=True)
     tx, tallies = build_transactions(lst, fb, float(cfg["max_price_eur"]))
     small, wholesale = float(cfg["small_transaction_eur"]), float(cfg["wholesale_threshold_eur"])
+    reps = int(cfg.get("bootstrap_reps", 1000))
     accounts = vendor_accounts(lst)
     linker = make_linker(cfg["linker"]).fit(accounts)
-    links, moved = migration_links(accounts, list(cfg.get("shocks") or []), linker)
+    links, moved = migration_links(accounts, list(cfg.get("shocks") or []), linker,
+                                   dict(cfg.get("migration_window") or {}))
     tables = {
         "vendors": vendor_profiles(lst, tx),
-        "country_shares": country_shares(lst, tx),
+        "country_shares": country_shares(lst, tx, reps, seed),
         "product_mix": product_mix(lst),
         "destinations": destinations(lst),
-        "transactions": tx,
-        "transaction_summary": transaction_summaries(tx, small, wholesale),
+        "transactions": listing_sales(tx),
+        "transaction_summary": transaction_summaries(tx, small, wholesale, reps, seed),
         "multi_country": multi_country_pairs(lst),
         "migration_links": links,
         "migration_summary": moved,
@@ -82,9 +100,10 @@ def analyse(listings: pd.DataFrame, feedback: pd.DataFrame, cfg: dict[str, Any],
     metrics = {
         "listings": len(lst), "markets": sorted(lst["market"].unique().tolist()),
         "vendor_accounts": len(accounts), "feedback_rows": len(fb),
-        "sales": float(tx["n"].sum()), **tallies,
+        "sales": int(round(tx["n"].sum())), **tallies, "coverage": coverage(lst, tx),
         "multi_country_vendors": int(tables["vendors"]["multi_country"].sum()),
         "migration_links": len(links), "linker_evaluation": linker_eval,
         "wholesale_threshold_eur": wholesale, "small_transaction_eur": small,
+        "bootstrap_reps": reps, "migration_window": dict(cfg.get("migration_window") or {}),
     }
     return tables, metrics

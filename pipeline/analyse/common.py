@@ -74,6 +74,12 @@ def prepare(listings: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def as_date(values: pd.Series) -> pd.Series:
+    """ISO dates or timestamps as calendar dates (Parquet `date32`); missing stays missing."""
+    parsed = pd.to_datetime(values.astype("string").str[:10], errors="coerce")
+    return parsed.dt.date.where(parsed.notna(), None)
+
+
 def as_list(value: object) -> list[str]:
     """List cells as Python lists: Parquet gives arrays, CSV gives JSON text, missing gives []."""
     if value is None or (isinstance(value, float) and np.isnan(value)):

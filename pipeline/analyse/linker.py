@@ -21,6 +21,8 @@ from pipeline.analyse.common import UNKNOWN
 from pipeline.core.text import normalise_handle
 
 EVIDENCE = ("handle_similarity", "product_mix", "ships_from", "style")
+LINKER_COLUMNS = ["market", "vendor", "market_to", "vendor_to", "score", "handle_exact",
+                  *EVIDENCE, "evidence"]
 MAX_TITLES = 30  # titles per account used for its writing style
 
 
@@ -135,8 +137,7 @@ class VendorLinker:
         """One-to-one links scoring at least `threshold`: market/vendor of both sides,
         score, each similarity and the evidence list."""
         pairs = self.score_pairs(left, right)
-        cols = ["market", "vendor", "market_to", "vendor_to", "score", "handle_exact",
-                *EVIDENCE, "evidence"]
+        cols = LINKER_COLUMNS
         if pairs.empty:
             return pd.DataFrame(columns=cols)
         pairs = pairs[pairs["score"] >= self.threshold].sort_values(

@@ -2,48 +2,87 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
-from pipeline.analyse.linker import EVIDENCE, VendorLinker, link_handle
+from pipeline.analyse.linker import EVIDENCE, LINKER_COLUMNS, VendorLinker, link_handle
+from pipeline.core.io import InputError
 
 _LEET = str.maketrans({"o": "0", "e": "3", "a": "4", "i": "1", "s": "5"})
-LINK_COLUMNS = ["shock", "shock_date", "market", "vendor", "origins", "market_to", "vendor_to",
-                "origins_to", "first_seen_to", "score", "handle_exact", *EVIDENCE, "evidence"]
+LINK_COLUMNS = ["shock", "shock_date", "window_start", "window_end", "market", "vendor",
+                "origins", "last_seen", "market_to", "vendor_to", "origins_to", "first_seen_to",
+                "gap_days", "days_after_shock", "score", "handle_exact", *EVIDENCE, "evidence"]
+DEFAULT_WINDOW = {"days_before": 180, "days_after": 180}
 
 
-def migration_links(accounts: pd.DataFrame, shocks: list[dict], linker: VendorLinker
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """For each shock, accounts active on its market before the date linked to accounts on
-    other markets active after it. Returns (links, summary per shock and destination)."""
+def shock_window(shock: dict, default: dict) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """(date, window start, window end) of a shock: `days_before` and `days_after` its date,
+    from the shock itself or else the configured default (`analyse.migration_window`)."""
+    try:
+        date = pd.Timestamp(datetime.date.fromisoformat(str(shock["date"])))
+        days = {k: int(shock.get(k, default.get(k, d))) for k, d in DEFAULT_WINDOW.items()}
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(f"shock {shock.get('name', shock)!r}: needs an ISO `date` and whole "
+                         f"numbers of days_before/days_after ({err})") from err
+    if min(days.values()) < 0:
+        raise InputError(f"shock {shock.get('name')!r}: window days must not be negative")
+    return (date, date - pd.Timedelta(days=days["days_before"]),
+            date + pd.Timedelta(days=days["days_after"]))
+
+
+def _day(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values.astype(str).str[:10], errors="coerce")
+
+
+def migration_links(accounts: pd.DataFrame, shocks: list[dict], linker: VendorLinker,
+                    window: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For each shock, accounts whose last activity on its market falls in the shock's
+    window linked to accounts on other markets whose first activity falls in it (a vendor
+    seen on the closed market years before, or elsewhere years after, is no migration).
+    Returns (links with their evidence and time gaps, summary per shock and destination)."""
     links, summary = [], []
+    first, last = _day(accounts["first_seen"]), _day(accounts["last_seen"])
     for shock in shocks:
-        date = str(shock["date"])
-        left = accounts[(accounts["market"] == shock["market"]) & (accounts["first_seen"] < date)]
-        right = accounts[(accounts["market"] != shock["market"]) & (accounts["last_seen"] >= date)]
+        date, start, end = shock_window(shock, window or {})
+        left = accounts[(accounts["market"] == shock["market"]) & last.between(start, end)]
+        right = accounts[(accounts["market"] != shock["market"]) & first.between(start, end)]
         found = linker.predict(left, right) if len(left) and len(right) else pd.DataFrame(
-            columns=[c for c in LINK_COLUMNS if c not in ("shock", "shock_date")])
-        if len(found):
-            side = accounts.set_index(["market", "vendor"])
-            found["origins"] = side.loc[list(zip(found["market"], found["vendor"],
-                                                 strict=True)), "origins"].to_list()
-            to = side.loc[list(zip(found["market_to"], found["vendor_to"], strict=True))]
-            found["origins_to"] = to["origins"].to_list()
-            found["first_seen_to"] = to["first_seen"].to_list()
-        found = found.assign(shock=shock["name"], shock_date=date)
+            columns=[c for c in LINK_COLUMNS if c in LINKER_COLUMNS])
+        side = accounts.set_index(["market", "vendor"])
+        came = side.loc[list(zip(found["market"], found["vendor"], strict=True))]
+        went = side.loc[list(zip(found["market_to"], found["vendor_to"], strict=True))]
+        found["origins"], found["origins_to"] = came["origins"].to_list(), went["origins"].to_list()
+        found["last_seen"] = _day(came["last_seen"]).dt.date.to_list()
+        found["first_seen_to"] = _day(went["first_seen"]).dt.date.to_list()
+        to_day = _day(went["first_seen"]).reset_index(drop=True)
+        found["gap_days"] = (to_day - _day(came["last_seen"]).reset_index(drop=True)).dt.days
+        found["days_after_shock"] = (to_day - date).dt.days
+        found = found.assign(shock=shock["name"], shock_date=date.date(),
+                             window_start=start.date(), window_end=end.date())
         links.append(found.reindex(columns=LINK_COLUMNS))
         for market_to in sorted(set(right["market"])) or [""]:
             hit = found[found["market_to"] == market_to]
             summary.append({
-                "shock": shock["name"], "shock_date": date, "market": shock["market"],
+                "shock": shock["name"], "shock_date": date.date(), "window_start": start.date(),
+                "window_end": end.date(), "market": shock["market"],
                 "accounts_before": len(left), "market_to": market_to,
                 "accounts_after": int((right["market"] == market_to).sum()),
                 "linked": len(hit), "linked_exact_handle": int(hit["handle_exact"].sum()),
+                "median_gap_days": float(hit["gap_days"].median()) if len(hit) else np.nan,
             })
-    return (pd.concat(links, ignore_index=True) if links else pd.DataFrame(columns=LINK_COLUMNS),
-            pd.DataFrame(summary))
+    out = pd.concat(links, ignore_index=True) if links else pd.DataFrame(columns=LINK_COLUMNS)
+    for column in ("gap_days", "days_after_shock"):
+        out[column] = out[column].astype("Int64")
+    return out, pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
+
+
+SUMMARY_COLUMNS = ["shock", "shock_date", "window_start", "window_end", "market",
+                   "accounts_before", "market_to", "accounts_after", "linked",
+                   "linked_exact_handle", "median_gap_days"]
 
 
 def perturb_handle(handle: str, rng: random.Random) -> str:

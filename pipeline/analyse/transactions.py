@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analyse.common import weighted_median
+from pipeline.analyse.uncertainty import bootstrap, median_statistic, share_statistic, wilson
 
 _SCORE = re.compile(r"^([0-5])/5$")
 _AGE = re.compile(r"^(\d+)\s+(minute|hour|day|week|month|year)s?\s+ago$", re.IGNORECASE)
@@ -110,29 +111,65 @@ def build_transactions(
     return tx[keep].reset_index(drop=True), tallies
 
 
+def listing_sales(tx: pd.DataFrame) -> pd.DataFrame:
+    """The transactions table researchers get: one row per listing and sale source with the
+    number of `sales` (an integer), their EUR value, the revenue and the first and last
+    sale date, instead of one identical row per sale."""
+    keys = ["market", "listing_id", "vendor", "origin", "category", "source", "value_eur"]
+    if tx.empty:
+        return pd.DataFrame(columns=[*keys, "sales", "revenue_eur", "first_date", "last_date"])
+    dates = pd.to_datetime(tx["date"].astype(str).str[:10], errors="coerce")
+    out = tx.assign(day=dates).groupby(keys, sort=True, dropna=False).agg(
+        sales=("n", "sum"), revenue_eur=("revenue_eur", "sum"),
+        first_date=("day", "min"), last_date=("day", "max")).reset_index()
+    out["sales"] = out["sales"].round().astype("int64")
+    for column in ("first_date", "last_date"):
+        out[column] = out[column].dt.date
+    return out
+
+
+SUMMARY_COLUMNS = ["sales", "revenue_eur", "mean_eur", "median_eur", "median_eur_low",
+                   "median_eur_high", "max_eur", "share_sales_under_small",
+                   "share_sales_under_small_low", "share_sales_under_small_high",
+                   "share_revenue_wholesale", "share_revenue_wholesale_low",
+                   "share_revenue_wholesale_high"]
+
+
 def summarise_transactions(
-    tx: pd.DataFrame, by: list[str], small_eur: float, wholesale_eur: float
+    tx: pd.DataFrame, by: list[str], small_eur: float, wholesale_eur: float, reps: int,
+    seed: int,
 ) -> pd.DataFrame:
-    """Distribution of transaction values per group: sales, revenue, mean, median, max,
-    share of sales under `small_eur`, share of revenue from sales at or above `wholesale_eur`."""
+    """Distribution of transaction values per group: sales (the n of every figure), revenue,
+    mean, median, max, share of sales under `small_eur`, share of revenue from sales at or
+    above `wholesale_eur`; 95% intervals: Wilson for the share of sales, a bootstrap over
+    sales (`reps` resamples, fixed `seed`) for the median and the wholesale revenue share."""
 
     def one(group: pd.DataFrame) -> pd.Series:
         v, n = group["value_eur"].to_numpy(float), group["n"].to_numpy(float)
-        revenue = float((v * n).sum())
+        revenue, sales = float((v * n).sum()), float(n.sum())
+        under = float(n[v < small_eur].sum())
+        under_low, under_high = wilson(under, sales)
+        median_ci = bootstrap(n, median_statistic(v), reps, seed)
+        wholesale_ci = bootstrap(n, share_statistic(v, (v >= wholesale_eur)[:, None],
+                                                    np.ones(len(v), bool)), reps, seed)
         return pd.Series({
-            "sales": float(n.sum()),
+            "sales": sales,
             "revenue_eur": revenue,
-            "mean_eur": revenue / n.sum() if n.sum() else np.nan,
+            "mean_eur": revenue / sales if sales else np.nan,
             "median_eur": weighted_median(v, n),
+            "median_eur_low": median_ci[0], "median_eur_high": median_ci[1],
             "max_eur": float(v.max()) if len(v) else np.nan,
-            "share_sales_under_small": float(n[v < small_eur].sum() / n.sum())
-            if n.sum() else np.nan,
+            "share_sales_under_small": under / sales if sales else np.nan,
+            "share_sales_under_small_low": float(under_low),
+            "share_sales_under_small_high": float(under_high),
             "share_revenue_wholesale": float((v * n)[v >= wholesale_eur].sum() / revenue)
             if revenue else np.nan,
+            "share_revenue_wholesale_low": wholesale_ci[0][0],
+            "share_revenue_wholesale_high": wholesale_ci[1][0],
         })
 
     if tx.empty:
-        return pd.DataFrame(columns=[*by, "sales", "revenue_eur", "mean_eur", "median_eur",
-                                     "max_eur", "share_sales_under_small",
-                                     "share_revenue_wholesale"])
-    return tx.groupby(by, sort=True).apply(one, include_groups=False).reset_index()
+        return pd.DataFrame(columns=[*by, *SUMMARY_COLUMNS])
+    out = tx.groupby(by, sort=True).apply(one, include_groups=False).reset_index()
+    out["sales"] = out["sales"].round().astype("int64")
+    return out

@@ -6,14 +6,16 @@ from itertools import combinations
 
 import pandas as pd
 
-from pipeline.analyse.common import is_country
-from pipeline.analyse.shares import primary_origin
+from pipeline.analyse.common import as_date, is_country
+from pipeline.analyse.shares import primary_origin, with_period
+from pipeline.analyse.uncertainty import wilson
 
 
 def vendor_profiles(listings: pd.DataFrame, tx: pd.DataFrame) -> pd.DataFrame:
     """One row per (market, vendor): origins (set and primary), multi-country flag, listing
     count, product mix (share of listings per category, a dict), top category, first and
-    last seen, median EUR price and price per gram, estimated sales and revenue."""
+    last seen (dates), median EUR price and price per gram, estimated sales and revenue
+    (missing where the market shows no feedback or units sold)."""
     lst = listings[listings["vendor"] != ""]
     keys = ["market", "vendor"]
     grouped = lst.groupby(keys)
@@ -37,14 +39,21 @@ def vendor_profiles(listings: pd.DataFrame, tx: pd.DataFrame) -> pd.DataFrame:
     )
     out["top_category"] = mix.drop_duplicates(keys).set_index(keys)["category"]
     sales = tx.groupby(keys).agg(sales=("n", "sum"), revenue_eur=("revenue_eur", "sum"))
-    out = out.join(sales).fillna({"sales": 0.0, "revenue_eur": 0.0})
-    return out.reset_index()
+    out = out.join(sales).reset_index()
+    # 0 sales where the market has sales data; missing (no data) where it has none
+    measured = out["market"].isin(set(tx["market"]))
+    out["sales"] = out["sales"].where(~measured, out["sales"].fillna(0)).round().astype("Int64")
+    out["revenue_eur"] = out["revenue_eur"].where(~measured, out["revenue_eur"].fillna(0.0))
+    for column in ("first_seen", "last_seen"):
+        out[column] = as_date(out[column])
+    return out
 
 
 def multi_country_pairs(listings: pd.DataFrame) -> pd.DataFrame:
-    """Per market and month (and `all`): country pairs of multi-country vendors (`BE+NL`,
-    letters sorted) with how many vendors ship from both, next to the number of vendors
-    with a declared country, so pairs can be compared over time."""
+    """Per market and month (and the whole period, `period` all): country pairs of
+    multi-country vendors (`BE+NL`, letters sorted) with how many vendors ship from both,
+    next to the number of vendors with a declared country and the multi-country share with
+    its Wilson 95% interval, so pairs can be compared over time."""
     lst = listings[(listings["vendor"] != "") & listings["origin"].map(is_country)]
     lst = pd.concat([lst, lst.assign(month="all")], ignore_index=True)
     sets = lst.groupby(["market", "month", "vendor"])["origin"].agg(lambda s: sorted(set(s)))
@@ -62,6 +71,9 @@ def multi_country_pairs(listings: pd.DataFrame) -> pd.DataFrame:
              .reset_index() if rows else pd.DataFrame(columns=cols))
     out = pairs.merge(base.reset_index(), on=["market", "month"], how="outer")
     out["pair"] = out["pair"].fillna("")
-    out["vendors"] = out["vendors"].fillna(0).astype(int)
-    return out.sort_values(["market", "month", "vendors"], ascending=[True, True, False]
-                           ).reset_index(drop=True)
+    out["vendors"] = out["vendors"].fillna(0).astype("int64")
+    out["multi_country_share"] = out["multi_country_vendors"] / out["vendors_with_country"]
+    out["multi_country_share_low"], out["multi_country_share_high"] = wilson(
+        out["multi_country_vendors"], out["vendors_with_country"])
+    out = out.sort_values(["market", "month", "vendors"], ascending=[True, True, False])
+    return with_period(out.reset_index(drop=True))

@@ -34,87 +34,171 @@ def _empty(ax: plt.Axes, what: str) -> None:
     ax.set_axis_off()
 
 
-def fig_shares(table: pd.DataFrame, countries: list[str], dpi: int) -> str:
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+LOW = "#b0b0b0"
+MARKERS = "osD^vP*Xh<>p"
+
+
+def _months(rows: pd.DataFrame, value: str) -> tuple[list[pd.Timestamp], list[float]]:
+    """Months on a date axis, in order, with a gap (NaN) wherever a month is missing, so a
+    line never joins two months that have nothing observed between them."""
+    rows = rows.assign(at=pd.to_datetime(rows["month"] + "-01")).sort_values("at")
+    xs: list[pd.Timestamp] = []
+    ys: list[float] = []
+    previous = None
+    for at, y in zip(rows["at"], rows[value], strict=True):
+        if previous is not None and (at.year * 12 + at.month) - (
+                previous.year * 12 + previous.month) > 1:
+            xs.append(previous + (at - previous) / 2)
+            ys.append(np.nan)
+        xs.append(at)
+        ys.append(y)
+        previous = at
+    return xs, ys
+
+
+def _low_note(ax: plt.Axes, min_n: int, shown: bool) -> None:
+    if shown:
+        ax.text(1.0, -0.28, f"grey: fewer than {min_n} observations, read with caution",
+                transform=ax.transAxes, ha="right", fontsize=7, color="#666")
+
+
+def fig_shares(table: pd.DataFrame, countries: list[str], min_n: int, dpi: int) -> str:
+    """Whole-period share of listings per market and country, with 95% intervals; markets
+    whose listings with a declared origin are fewer than `min_n` greyed."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
     if table.empty:
         _empty(ax, "listings from these countries")
-    else:
-        wide = table.pivot_table(index="market", columns="origin", values="listings_share_known",
-                                 aggfunc="sum").reindex(columns=countries).fillna(0.0) * 100
-        # many markets side by side: slanted names stay readable
-        wide.plot.bar(ax=ax, rot=30 if len(wide) > 6 else 0, width=0.8)
-        ax.set_ylabel("% of listings with declared origin")
-        ax.set_xlabel("")
+        return _png(fig, dpi)
+    markets = sorted(table["market"].unique())
+    n = table.groupby("market")["listings_known_total"].max().reindex(markets)
+    width = 0.8 / len(countries)
+    x = np.arange(len(markets))
+    for k, country in enumerate(countries):
+        rows = table[table["origin"] == country].set_index("market").reindex(markets)
+        value = rows["listings_share_known"].fillna(0) * 100
+        err = np.vstack([value - rows["listings_share_known_low"].fillna(0) * 100,
+                         rows["listings_share_known_high"].fillna(0) * 100 - value]).clip(0)
+        colours = [LOW if v < min_n else f"C{k}" for v in n]
+        ax.bar(x + (k - (len(countries) - 1) / 2) * width, value, width, yerr=err,
+               color=colours, edgecolor=f"C{k}", label=country, capsize=2,
+               error_kw={"elinewidth": 0.8})
+    ax.set_xticks(x, [f"{m}\n(n={int(v):,})" for m, v in zip(markets, n, strict=True)],
+                  rotation=30 if len(markets) > 6 else 0, fontsize=8)
+    ax.set_ylabel("% of listings with declared origin")
+    ax.legend(fontsize=8)
+    _low_note(ax, min_n, bool((n < min_n).any()))
     return _png(fig, dpi)
 
 
 def fig_time(table: pd.DataFrame, countries: list[str], dpi: int) -> str:
-    fig, ax = plt.subplots(figsize=(8, 3.4))
+    """Monthly share of listings: colour = country, marker = market, months on a date axis,
+    lines only between consecutive months."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
     if table.empty:
         _empty(ax, "monthly shares")
-    else:
-        months = sorted(table["month"].unique())
-        for country in countries:
-            rows = table[table["origin"] == country]
-            ax.plot([months.index(m) for m in rows["month"]], rows["listings_share_known"] * 100,
-                    "o", label=country)
-        ax.set_xticks(range(len(months)), months, rotation=45, ha="right", fontsize=8)
-        ax.set_ylabel("% of listings")
-        ax.legend(ncol=len(countries), fontsize=8)
+        return _png(fig, dpi)
+    markets = sorted(table["market"].unique())
+    for k, country in enumerate(countries):
+        for j, market in enumerate(markets):
+            rows = table[(table["origin"] == country) & (table["market"] == market)]
+            if len(rows):
+                xs, ys = _months(rows, "listings_share_known")
+                ax.plot(xs, np.array(ys) * 100, marker=MARKERS[j % len(MARKERS)], color=f"C{k}",
+                        linewidth=1, markersize=5)
+    handles = [plt.Line2D([], [], color=f"C{k}", linewidth=2, label=c)
+               for k, c in enumerate(countries)]
+    handles += [plt.Line2D([], [], color="#444", marker=MARKERS[j % len(MARKERS)], linestyle="",
+                           label=m) for j, m in enumerate(markets)]
+    ax.legend(handles=handles, fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_ylabel("% of listings with declared origin")
+    ax.tick_params(axis="x", rotation=30, labelsize=8)
     return _png(fig, dpi)
 
 
-def fig_mix(table: pd.DataFrame, focus: str, dpi: int) -> str:
+def fig_mix(table: pd.DataFrame, focus: str, min_n: int, dpi: int) -> str:
     fig, ax = plt.subplots(figsize=(8, 3.8))
     if table.empty:
         _empty(ax, f"listings from {focus}")
-    else:
-        rows = table.sort_values("share")
-        y = np.arange(len(rows))
-        ax.barh(y - 0.2, rows["share"] * 100, height=0.4, label=focus)
-        ax.barh(y + 0.2, rows["market_share"] * 100, height=0.4, label="all markets")
-        ax.set_yticks(y, rows["category"])
-        ax.set_xlabel("% of listings")
-        ax.legend()
+        return _png(fig, dpi)
+    rows = table.sort_values("share")
+    y = np.arange(len(rows))
+    low = int(rows["origin_listings"].max()) < min_n
+    share = rows["share"] * 100
+    err = np.vstack([share - rows["share_low"] * 100, rows["share_high"] * 100 - share]).clip(0)
+    ax.barh(y - 0.2, share, height=0.4, xerr=err, capsize=2, color=LOW if low else "C0",
+            label=f"{focus} (n={int(rows['origin_listings'].max()):,} listings)")
+    ax.barh(y + 0.2, rows["market_share"] * 100, height=0.4, color="C1", label="all markets")
+    ax.set_yticks(y, rows["category"])
+    ax.set_xlabel("% of listings")
+    ax.legend(fontsize=8)
+    _low_note(ax, min_n, low)
     return _png(fig, dpi)
 
 
-def fig_transactions(tx: pd.DataFrame, focus: str, wholesale: float, dpi: int) -> str:
+def fig_destinations(ships_to: pd.DataFrame, excluded: pd.DataFrame, focus: str, dpi: int
+                     ) -> str:
+    """Destinations named by the focus country's listings: shipped to (left), ruled out
+    (right), as % of its listings with 95% intervals."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, rows, what, colour in ((axes[0], ships_to, "ships to", "C2"),
+                                   (axes[1], excluded, "excluded", NEGATIVE)):
+        if rows.empty:
+            _empty(ax, f"'{what}' destinations")
+            continue
+        rows = rows.iloc[::-1]
+        share = rows["share"] * 100
+        err = np.vstack([share - rows["share_low"] * 100,
+                         rows["share_high"] * 100 - share]).clip(0)
+        bars = ax.barh(rows["destination"], share, xerr=err, capsize=2, color=colour)
+        ax.bar_label(bars, [f"{k:,}" for k in rows["listings"]], padding=3, fontsize=7)
+        ax.set_title(f"{what} (n={int(rows['origin_listings'].max()):,} {focus} listings)",
+                     fontsize=9)
+        ax.set_xlabel("% of listings")
+        ax.set_xlim(0, 110)
+    return _png(fig, dpi)
+
+
+def fig_transactions(tx: pd.DataFrame, focus: str, small: float, wholesale: float, dpi: int
+                     ) -> str:
     fig, ax = plt.subplots(figsize=(8, 3.4))
     if tx.empty:
         _empty(ax, "transactions")
-    else:
-        bins = np.logspace(0, max(np.log10(tx["value_eur"].max()) + 0.1, 1), 40)
-        for label, rows in (("all origins", tx), (focus, tx[tx["origin"] == focus])):
-            if len(rows):
-                ax.hist(rows["value_eur"], bins=bins, weights=rows["n"] / rows["n"].sum(),
-                        histtype="step", linewidth=1.6, label=label)
-        ax.axvline(wholesale, color="grey", linestyle="--", label=f"wholesale €{wholesale:,.0f}")
-        ax.set_xscale("log")
-        ax.set_xlabel("transaction value (EUR, log scale)")
-        ax.set_ylabel("share of sales")
-        ax.legend(fontsize=8)
+        return _png(fig, dpi)
+    bins = np.logspace(0, max(np.log10(tx["value_eur"].max()) + 0.1, 1), 40)
+    for label, rows in (("all origins", tx), (focus, tx[tx["origin"] == focus])):
+        if len(rows):
+            ax.hist(rows["value_eur"], bins=bins, weights=rows["sales"] / rows["sales"].sum(),
+                    histtype="step", linewidth=1.6,
+                    label=f"{label} (n={int(rows['sales'].sum()):,} sales)")
+    ax.axvline(small, color="#2e6da4", linestyle=":", label=f"small sale < €{small:,.0f}")
+    ax.axvline(wholesale, color="grey", linestyle="--", label=f"wholesale ≥ €{wholesale:,.0f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("transaction value (EUR, log scale)")
+    ax.set_ylabel("share of sales")
+    ax.legend(fontsize=8)
     return _png(fig, dpi)
 
 
 def fig_multi(trend: pd.DataFrame, pairs: pd.DataFrame, dpi: int) -> str:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
-    rows = trend[trend["month"] != ALL]
-    if rows.empty:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    if trend.empty:
         _empty(left, "vendors with a declared country")
     else:
-        for market, g in rows.groupby("market"):
-            left.plot(g["month"], g["share"] * 100, "o-", label=market)
+        for j, (market, g) in enumerate(trend.groupby("market")):
+            xs, ys = _months(g, "multi_country_share")
+            left.plot(xs, np.array(ys) * 100, marker=MARKERS[j % len(MARKERS)], linewidth=1,
+                      label=f"{market} (n={int(g['vendors_with_country'].sum()):,})")
         left.set_ylabel("% multi-country vendors")
-        left.tick_params(axis="x", rotation=45, labelsize=7)
+        left.tick_params(axis="x", rotation=30, labelsize=7)
         left.legend(fontsize=7)
-    top = pairs[pairs["month"] == ALL].groupby("pair")["vendors"].sum().nlargest(10)
+    top = pairs[pairs["period"] == ALL].groupby("pair")["vendors"].sum().nlargest(10)
     if top.empty:
         _empty(right, "country pairs with the focus country")
     else:
-        top.sort_values().plot.barh(ax=right)
+        bars = right.barh(top.index[::-1], top.to_numpy()[::-1])
+        right.bar_label(bars, [f"{int(v):,}" for v in top.to_numpy()[::-1]], padding=3,
+                        fontsize=7)
         right.set_xlabel("vendors (all markets)")
-        right.set_ylabel("")
     return _png(fig, dpi)
 
 
@@ -125,9 +209,12 @@ def fig_migration(summary: pd.DataFrame, dpi: int) -> str:
         _empty(ax, "accounts on a shocked market")
     else:
         wide = rows.pivot_table(index="shock", columns="market_to", values="linked",
-                                aggfunc="sum").fillna(0)
+                                aggfunc="sum").fillna(0).astype(int)
+        n = rows.groupby("shock")["accounts_before"].max().reindex(wide.index)
+        wide.index = [f"{s}\n(n={int(k):,} accounts in window)" for s, k in n.items()]
         wide.plot.bar(ax=ax, rot=0)
         ax.set_ylabel("linked vendor accounts")
+        ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("")
     return _png(fig, dpi)
 

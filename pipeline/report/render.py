@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pipeline.report.figures import (
+    fig_destinations,
     fig_forum_labels,
     fig_migration,
     fig_mix,
@@ -30,14 +32,16 @@ from pipeline.report.sections import (
     ALL,
     agreement_table,
     code_counts,
+    coverage_tables,
+    evaluation_table,
     focus_destinations,
     focus_links,
     focus_mix,
     focus_pairs,
     focus_vendors,
-    headline_leaves,
     inductive_rows,
     key_figures,
+    method_from_card,
     multi_country_trend,
     review_key_figures,
     sentiment_rows,
@@ -110,27 +114,57 @@ def stage_results_context(results: dict[str, Any], focus: str, top: int, dpi: in
     return {"reviews": reviews, "forums": forums, "themes": themes}
 
 
-def html_table(df: pd.DataFrame, percent: tuple[str, ...] = (), money: tuple[str, ...] = ()
-               ) -> Markup:
-    """A DataFrame as a plain HTML table, shares as percentages, money rounded; every
-    header and cell escaped by pandas, so the result is safe to print unescaped."""
+def _cell(value: Any, kind: str) -> str:
+    if value is None or (not isinstance(value, list | tuple | np.ndarray) and pd.isna(value)):
+        return "no data" if kind in ("percent", "money") else ""
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if kind == "money":
+        return f"€{value:,.0f}"
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def html_table(df: pd.DataFrame, percent: tuple[str, ...] = (), money: tuple[str, ...] = (),
+               n_column: str | None = None, min_n: int = 0) -> Markup:
+    """A DataFrame as a plain HTML table: shares as percentages, money rounded, counts as
+    integers, "no data" for a missing share or amount, a `X_low`/`X_high` pair shown as the
+    95% interval beside `X`; rows whose `n_column` is below `min_n` greyed with a note.
+    Every header and cell is escaped here, so the result is safe to print unescaped."""
     if df.empty:
         return Markup('<p class="empty">no rows</p>')
-    shown = df.copy()
-    for column in shown.columns:
-        if column in percent:
-            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v * 100:.1f}%")
-        elif column in money:
-            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"€{v:,.0f}")
-        elif pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
-    return Markup(shown.to_html(index=False, border=0, classes="t", escape=True))
+    bounds = {c for c in df.columns if c.endswith(("_low", "_high"))
+              and c.rsplit("_", 1)[0] in df.columns}
+    columns = [c for c in df.columns if c not in bounds]
+    kinds = {c: "percent" if c in percent else "money" if c in money else "" for c in columns}
+    low = (pd.to_numeric(df[n_column], errors="coerce").fillna(0) < min_n
+           if n_column in df.columns else pd.Series(False, index=df.index))
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = []
+    for (_, row), grey in zip(df.iterrows(), low, strict=True):
+        cells = []
+        for c in columns:
+            text = _cell(row[c], kinds[c])
+            if f"{c}_low" in bounds and not pd.isna(row[f"{c}_low"]):
+                text += (f" [{_cell(row[f'{c}_low'], kinds[c])}–"
+                         f"{_cell(row[f'{c}_high'], kinds[c])}]")
+            cells.append(f"<td>{escape(text)}</td>")
+        body.append(('<tr class="low-n">' if grey else "<tr>") + "".join(cells) + "</tr>")
+    note = (f'<p class="note">Grey rows rest on fewer than {min_n} observations '
+            f"({escape(n_column)}); read them with caution.</p>" if low.any() else "")
+    return Markup(f'<table class="t"><thead><tr>{head}</tr></thead><tbody>'
+                  + "\n".join(body) + f"</tbody></table>{note}")
 
 
 def data_period(shares: pd.DataFrame) -> str:
     """The scrape months the data covers: the page states its data, not when it was built,
     so the same inputs give the same bytes."""
-    months = sorted(m for m in shares["month"].astype(str).unique() if m != ALL)
+    months = sorted(shares["month"].dropna().astype(str).unique())
     if not months:
         return "no dated listings"
     return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
@@ -138,11 +172,14 @@ def data_period(shares: pd.DataFrame) -> str:
 
 def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
                   stage_metrics: dict[str, dict | None], cfg: dict[str, Any],
-                  results: dict[str, Any] | None = None) -> dict[str, Any]:
+                  results: dict[str, Any] | None = None, ingest: dict[str, dict] | None = None,
+                  cards: dict[str, dict] | None = None) -> dict[str, Any]:
     """Everything the template shows: figures, tables and key sentences; `results` are the
-    review, forum and theme summaries (see `load_stage_results`), absent ones "not run"."""
+    review, forum and theme summaries (see `load_stage_results`), absent ones "not run";
+    `ingest` the per-market ingest metrics, `cards` the model cards by model folder."""
     focus, neighbours = cfg["focus_country"], list(cfg["neighbours"])
     countries, top, dpi = [focus, *neighbours], int(cfg["top_rows"]), int(cfg["figure_dpi"])
+    min_n = int(cfg.get("min_n", 30))
     shares = supply_shares(tables["country_shares"], countries)
     mix = focus_mix(tables["product_mix"], focus)
     pairs = focus_pairs(tables["multi_country"], focus)
@@ -153,47 +190,59 @@ def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
     ships_to = focus_destinations(tables["destinations"], focus, "ships_to", top)
     excluded = focus_destinations(tables["destinations"], focus, "excluded", top)
     wholesale = float(summary.get("wholesale_threshold_eur", 1000))
+    small = float(summary.get("small_transaction_eur", 200))
     pct = ("vendors_share_known", "listings_share_known", "revenue_eur_share_known",
            "listings_share", "share", "market_share", "share_sales_under_small",
-           "share_revenue_wholesale")
+           "share_revenue_wholesale", "multi_country_share")
     money = ("revenue_eur", "mean_eur", "median_eur", "max_eur")
+    coverage, fill = coverage_tables(ingest or {}, summary.get("coverage", {}))
+    migration = tables["migration_summary"].astype({c: str for c in (
+        "shock_date", "window_start", "window_end") if c in tables["migration_summary"]})
     return {
         "title": cfg["title"], "focus": focus, "neighbours": neighbours,
         "period": data_period(tables["country_shares"]),
-        "summary": summary, "wholesale": wholesale,
-        "small": float(summary.get("small_transaction_eur", 200)),
+        "summary": summary, "wholesale": wholesale, "small": small, "min_n": min_n,
+        "invented": str(cfg.get("data", "")) in set(map(str, cfg.get("invented_data") or [])),
+        "data_name": cfg.get("data", ""),
         "key": key_figures(shares, mix, ships_to, excluded, tables["vendors"], tsum, links,
                            focus),
         "figures": {
-            "shares": fig_shares(shares, countries, dpi),
+            "shares": fig_shares(shares, countries, min_n, dpi),
             "time": fig_time(shares_over_time(tables["country_shares"], countries), countries,
                              dpi),
-            "mix": fig_mix(mix, focus, dpi),
-            "transactions": fig_transactions(tables["transactions"], focus, wholesale, dpi),
+            "mix": fig_mix(mix, focus, min_n, dpi),
+            "destinations": fig_destinations(ships_to, excluded, focus, dpi),
+            "transactions": fig_transactions(tables["transactions"], focus, small, wholesale,
+                                             dpi),
             "multi": fig_multi(trend, pairs, dpi),
             "migration": fig_migration(tables["migration_summary"], dpi),
         },
         "tables": {
-            "shares": html_table(shares, pct, money),
-            "mix": html_table(mix, pct),
-            "ships_to": html_table(ships_to, pct),
-            "excluded": html_table(excluded, pct),
-            "pairs": html_table(pairs[pairs["month"] == ALL].head(top)),
-            "pairs_time": html_table(pairs[pairs["month"] != ALL].head(top * 2)),
-            "trend": html_table(trend, ("share",)),
+            "shares": html_table(shares, pct, money, "listings_known_total", min_n),
+            "mix": html_table(mix, pct, (), "origin_listings", min_n),
+            "ships_to": html_table(ships_to, pct, (), "origin_listings", min_n),
+            "excluded": html_table(excluded, pct, (), "origin_listings", min_n),
+            "pairs": html_table(pairs[pairs["period"] == ALL].drop(columns=["period", "month"])
+                                .head(top)),
+            "pairs_time": html_table(pairs[pairs["period"] != ALL].drop(columns="period")
+                                     .head(top * 2)),
+            "trend": html_table(trend, pct, (), "vendors_with_country", min_n),
             "focus_vendors": html_table(focus_vendors(tables["vendors"], focus, top), (), money),
-            "transactions": html_table(tx_rows, pct, money),
-            "migration": html_table(tables["migration_summary"]),
+            "transactions": html_table(tx_rows, pct, money, "sales", min_n),
+            "migration": html_table(migration),
             "focus_links": html_table(focus_links(links, focus, top)),
+            "coverage": html_table(coverage),
+            "fill": html_table(fill, tuple(c for c in fill.columns if c != "market")),
         },
         "linker": summary.get("linker_evaluation", {}),
         **stage_results_context(results or {}, focus, top, dpi),
         "stage_metrics": {
-            name: (headline_leaves(m, list(cfg["headline_metrics"])) if m is not None else None)
+            name: (html_table(evaluation_table(m, list(cfg["headline_metrics"])))
+                   if m is not None else None)
             for name, m in stage_metrics.items()
         },
+        "methods": [method_from_card(name, card) for name, card in sorted((cards or {}).items())],
     }
-
 
 
 def render_report(context: dict[str, Any]) -> str:

@@ -14,62 +14,54 @@ import pandas as pd
 ALL = "all"
 
 
-def headline_leaves(metrics: dict, names: list[str], limit: int = 16) -> list[tuple[str, Any]]:
-    """Flattened `a.b.c -> value` leaves whose last key is a headline figure."""
-    found: list[tuple[str, Any]] = []
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else str(key))
-        elif (isinstance(node, int | float) and path.rsplit(".", 1)[-1] in names
-              and "per_" not in path):  # per-class figures stay in the file
-            found.append((path, round(node, 4) if isinstance(node, float) else node))
-
-    walk(metrics, "")
-    return found[:limit]
-
-
-
 # --- the market analytics, for the focus country ----------------------------------------
 
 
 def supply_shares(shares: pd.DataFrame, countries: list[str]) -> pd.DataFrame:
-    """Whole-period shares of vendors, listings and revenue per market for the countries."""
-    rows = shares[(shares["month"] == ALL) & shares["origin"].isin(countries)]
-    cols = ["market", "origin", "vendors", "listings", "revenue_eur", "vendors_share_known",
-            "listings_share_known", "revenue_eur_share_known", "listings_share"]
+    """Whole-period shares of vendors, listings and revenue per market for the countries,
+    each with its n and 95% interval."""
+    rows = shares[(shares["period"] == ALL) & shares["origin"].isin(countries)]
+    cols = ["market", "origin", "vendors", "listings", "sales", "revenue_eur",
+            "vendors_known_total", "vendors_share_known", "vendors_share_known_low",
+            "vendors_share_known_high", "listings_known_total", "listings_share_known",
+            "listings_share_known_low", "listings_share_known_high", "sales_known_total",
+            "revenue_eur_share_known", "revenue_eur_share_known_low",
+            "revenue_eur_share_known_high"]
     return rows[cols].sort_values(["market", "origin"]).reset_index(drop=True)
 
 
 def shares_over_time(shares: pd.DataFrame, countries: list[str]) -> pd.DataFrame:
-    rows = shares[(shares["month"] != ALL) & shares["origin"].isin(countries)]
-    return rows[["market", "month", "origin", "listings_share_known"]].sort_values(
-        ["month", "market", "origin"]).reset_index(drop=True)
+    rows = shares[(shares["period"] != ALL) & shares["origin"].isin(countries)]
+    return rows[["market", "month", "origin", "listings_share_known",
+                 "listings_known_total"]].sort_values(["month", "market", "origin"]
+                                                      ).reset_index(drop=True)
 
 
 def focus_mix(mix: pd.DataFrame, focus: str) -> pd.DataFrame:
     rows = mix[(mix["market"] == ALL) & (mix["origin"] == focus)]
-    return rows[["category", "listings", "share", "market_share", "index"]].reset_index(drop=True)
+    return rows[["category", "listings", "origin_listings", "share", "share_low", "share_high",
+                 "market_share", "over_representation"]].reset_index(drop=True)
 
 
 def focus_destinations(dest: pd.DataFrame, focus: str, kind: str, top: int) -> pd.DataFrame:
     rows = dest[(dest["market"] == ALL) & (dest["origin"] == focus) & (dest["kind"] == kind)]
-    return rows[["destination", "listings", "share"]].head(top).reset_index(drop=True)
+    return rows[["destination", "listings", "origin_listings", "share", "share_low",
+                 "share_high"]].head(top).reset_index(drop=True)
 
 
 def focus_pairs(multi: pd.DataFrame, focus: str) -> pd.DataFrame:
-    """Country pairs including the focus country, per market and month."""
+    """Country pairs including the focus country, per market and period."""
     rows = multi[multi["pair"].str.split("+").map(lambda p: focus in p)]
-    return rows[["market", "month", "pair", "vendors", "vendors_with_country"]].reset_index(
-        drop=True)
+    return rows[["market", "period", "month", "pair", "vendors",
+                 "vendors_with_country"]].reset_index(drop=True)
 
 
 def multi_country_trend(multi: pd.DataFrame) -> pd.DataFrame:
-    base = multi.drop_duplicates(["market", "month"])
-    out = base[["market", "month", "vendors_with_country", "multi_country_vendors"]].copy()
-    out["share"] = out["multi_country_vendors"] / out["vendors_with_country"].replace(0, np.nan)
-    return out.sort_values(["market", "month"]).reset_index(drop=True)
+    """Per market and month: the multi-country share of vendors, its n and interval."""
+    base = multi[multi["period"] != ALL].drop_duplicates(["market", "month"])
+    return base[["market", "month", "vendors_with_country", "multi_country_vendors",
+                 "multi_country_share", "multi_country_share_low", "multi_country_share_high"]
+                ].sort_values(["market", "month"]).reset_index(drop=True)
 
 
 def focus_vendors(vendors: pd.DataFrame, focus: str, top: int) -> pd.DataFrame:
@@ -77,46 +69,165 @@ def focus_vendors(vendors: pd.DataFrame, focus: str, top: int) -> pd.DataFrame:
     rows = rows.sort_values(["listings", "vendor"], ascending=[False, True]).head(top)
     out = rows[["market", "vendor", "countries", "listings", "top_category", "first_seen",
                 "last_seen", "sales", "revenue_eur"]].copy()
+    out["first_seen"], out["last_seen"] = out["first_seen"].astype(str), out["last_seen"].astype(
+        str)
     out["countries"] = out["countries"].map(lambda c: ", ".join(c))
     return out.reset_index(drop=True)
 
 
 def focus_links(links: pd.DataFrame, focus: str, top: int) -> pd.DataFrame:
-    rows = links[links["origins"].map(lambda o: focus in list(o) if o is not None else False)]
-    out = rows[["shock", "market", "vendor", "market_to", "vendor_to", "score", "evidence"]].copy()
+    rows = links[links["origins"].map(lambda o: focus in list(o) if o is not None else False)
+                 .astype(bool)]
+    out = rows[["shock", "market", "vendor", "last_seen", "market_to", "vendor_to",
+                "first_seen_to", "gap_days", "score", "evidence"]].copy()
+    out["last_seen"], out["first_seen_to"] = (out["last_seen"].astype(str),
+                                              out["first_seen_to"].astype(str))
     out["evidence"] = out["evidence"].map(lambda e: ", ".join(e))
     return out.sort_values("score", ascending=False).head(top).reset_index(drop=True)
+
+
+def with_interval(value: float, low: float, high: float, n: object, percent: bool = True
+                  ) -> str:
+    """A figure as researchers cite it: value, 95% interval and n; "no data" where n is 0."""
+    if pd.isna(n) or int(n) == 0 or pd.isna(value):
+        return f"no data (n={0 if pd.isna(n) else int(n):,})"
+    fmt = (lambda v: f"{v:.1%}") if percent else (lambda v: f"€{v:,.0f}")
+    interval = "" if pd.isna(low) or pd.isna(high) else f", 95% CI {fmt(low)}–{fmt(high)}"
+    return f"{fmt(value)} ({f'n={int(n):,}'}{interval})"
+
+
+def cite(row: pd.Series, column: str, n_column: str, percent: bool = True) -> str:
+    """`with_interval` of a row's `column`, its `_low`/`_high` bounds and its n."""
+    return with_interval(row[column], row[f"{column}_low"], row[f"{column}_high"],
+                         row[n_column], percent)
 
 
 def key_figures(shares: pd.DataFrame, mix: pd.DataFrame, ships_to: pd.DataFrame,
                 excluded: pd.DataFrame, vendors: pd.DataFrame, tsum: pd.DataFrame,
                 links: pd.DataFrame, focus: str) -> list[str]:
-    """One sentence per CRYPTODRUG summary item, with the measured figures."""
+    """One sentence per CRYPTODRUG summary item, with the measured figures, each with its n
+    and 95% interval."""
     mine = shares[shares["origin"] == focus]
-    share = "; ".join(f"{r.market} {r.listings_share_known:.1%} of listings, "
-                      f"{r.vendors_share_known:.1%} of vendors" for r in mine.itertuples())
-    over = mix[mix["index"] > 1.2]
+    share = "; ".join(
+        f"{r['market']} {cite(r, 'listings_share_known', 'listings_known_total')} of listings, "
+        f"{cite(r, 'vendors_share_known', 'vendors_known_total')} of vendors"
+        for _, r in mine.iterrows())
+    over = mix[mix["over_representation"] > 1.2]
     tx = tsum[(tsum["market"] == ALL) & (tsum["origin"] == focus)]
     multi = vendors[vendors["countries"].map(lambda c: focus in list(c)) & vendors["multi_country"]]
     moved = links[links["origins"].map(lambda o: focus in list(o) if o is not None else False)]
+    t = tx.iloc[0] if len(tx) else None
+    sales = "no data (n=0)" if t is None or not t["sales"] else None
     return [
         f"Share of supply: {share or 'no listings from ' + focus}.",
         "Product mix: over-represented against all markets in "
-        + (", ".join(f"{r.category} ({r.share:.0%} vs {r.market_share:.0%})"
-                     for r in over.itertuples()) or "no category") + ".",
+        + (", ".join(f"{r.category} ({r.share:.0%} of {r.origin_listings:,} listings vs "
+                     f"{r.market_share:.0%})" for r in over.itertuples()) or "no category")
+        + ".",
         "Ships to: " + (", ".join(f"{r.destination} {r.share:.0%}" for r in ships_to.head(5)
                                   .itertuples()) or "none stated")
         + "; excluded: " + (", ".join(f"{r.destination} {r.share:.0%}"
                                       for r in excluded.head(5).itertuples()) or "none stated")
+        + (f" (n={int(ships_to['origin_listings'].max()):,} listings)" if len(ships_to) else "")
         + ".",
         f"Multi-country vendors: {len(multi)} accounts ship from {focus} and another country.",
-        "Transactions: " + (
-            f"{tx.iloc[0].sales:,.0f} sales, median €{tx.iloc[0].median_eur:,.0f}, "
-            f"{tx.iloc[0].share_sales_under_small:.0%} under the small threshold, "
-            f"{tx.iloc[0].share_revenue_wholesale:.0%} of revenue wholesale"
-            if len(tx) else "none estimated") + ".",
-        f"Migration: {len(moved)} {focus} vendor accounts linked to another market after a shock.",
+        "Transactions: " + (sales or (
+            f"{t['sales']:,} sales, median {cite(t, 'median_eur', 'sales', percent=False)}, "
+            f"{cite(t, 'share_sales_under_small', 'sales')} under the small-sale threshold, "
+            f"{cite(t, 'share_revenue_wholesale', 'sales')} of revenue wholesale")) + ".",
+        f"Migration: {len(moved)} {focus} vendor accounts linked to another market within a "
+        "shock's window.",
     ]
+
+
+# --- data coverage, model evaluations and model cards -------------------------------------
+
+STEP_NAMES = {"lomo": "leave one market out", "in_market": "held-out split of the same markets",
+              "heldout_sellers": "held-out sellers", "test": "test split",
+              "model_vs_human": "model against human codes", "markets": "", "model": ""}
+COUNT_KEYS = ("n", "segments", "reviews", "posts", "pairs", "verifiable_pairs", "listings")
+
+
+def coverage_tables(ingest: dict[str, dict], coverage: dict[str, dict]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per market: rows in, quarantined and out of ingest, the scrape dates, listings,
+    vendors and sales analysed ("no data" where a market shows no sale); and the fill rate
+    of each ingested field per market."""
+    rows = []
+    for market in sorted(set(ingest) | set(coverage)):
+        got, used = ingest.get(market, {}), coverage.get(market, {})
+        rows.append({
+            "market": market, "files": got.get("files"), "rows in": got.get("rows_in"),
+            "quarantined": got.get("rows_quarantined"), "rows out": got.get("rows_out"),
+            "first scrape": used.get("first_scrape", ""),
+            "last scrape": used.get("last_scrape", ""),
+            "listings analysed": used.get("listings"), "vendors": used.get("vendors"),
+            "sales": "no data" if used.get("sales") is None else f"{used['sales']:,}",
+        })
+    table = pd.DataFrame(rows)
+    for column in ("files", "rows in", "quarantined", "rows out", "listings analysed",
+                   "vendors"):
+        if column in table:
+            table[column] = table[column].astype("Int64")
+    fill = pd.DataFrame({m: got.get("fill_rate", {}) for m, got in sorted(ingest.items())})
+    return table, fill.T.rename_axis("market").reset_index() if len(fill) else fill
+
+
+def _step(key: str) -> str:
+    return STEP_NAMES.get(key, key)
+
+
+def evaluation_table(metrics: dict, names: list[str]) -> pd.DataFrame:
+    """One row per evaluation in a stage's metrics JSON (a dict holding headline figures):
+    what it was measured on (the path, in words), its n and the figures; per-class detail
+    stays in the file."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: list[str]) -> None:
+        if not isinstance(node, dict) or any(p.startswith("per_") for p in path):
+            return
+        figures = {k: v for k, v in node.items() if k in names and k not in COUNT_KEYS
+                   and isinstance(v, int | float) and not isinstance(v, bool)}
+        if figures:
+            n = next((node[k] for k in COUNT_KEYS if isinstance(node.get(k), int)), None)
+            rows.append({"measured on": " › ".join(s for s in map(_step, path) if s)
+                         or "whole evaluation", "n": n,
+                         **{k: round(float(v), 4) for k, v in figures.items()}})
+        for key, value in node.items():
+            walk(value, [*path, str(key)])
+
+    walk(metrics, [])
+    table = pd.DataFrame(rows)
+    if "n" in table:
+        table["n"] = table["n"].astype("Int64")
+    return table
+
+
+def method_from_card(name: str, card: dict[str, Any]) -> str:
+    """A method sentence written from a model card, so it names what was actually trained:
+    the registered model, any encoder it cascades into, and the data it learnt from."""
+    encoder = card.get("encoder")
+    if isinstance(encoder, dict):
+        encoder = encoder.get("checkpoint") or encoder.get("name") or "fine-tuned"
+    parts = [f"{name}: model `{card.get('model', 'unnamed')}`"]
+    if encoder:
+        parts.append(f"cascaded into the fine-tuned encoder `{encoder}` (texts the n-gram "
+                     "model is unsure of are decided by the encoder)")
+    if card.get("components"):
+        parts.append("components " + ", ".join(map(str, card["components"])))
+    if card.get("combine"):
+        parts.append(f"combined with the lexicon by `{card['combine']}`")
+    trained = card.get("training_markets") or card.get("training") or {}
+    if isinstance(trained, dict) and trained:
+        parts.append("trained on " + ", ".join(
+            f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+            for k, v in sorted(trained.items()) if isinstance(v, int | str)))
+    if card.get("scraped_between"):
+        parts.append("scraped " + " to ".join(map(str, card["scraped_between"])))
+    if card.get("label_counts"):
+        parts.append(f"{sum(card['label_counts'].values()):,} labelled examples in "
+                     f"{len(card['label_counts'])} classes")
+    return "; ".join(parts) + "."
 
 
 # --- reviews and theme coding ---------------------------------------------------------

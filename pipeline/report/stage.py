@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.core.io import InputError, read_table, require_columns
+from pipeline.core.ml import CARD_FILE, read_card
 from pipeline.core.tables import (
     ANALYTICS,
     ANALYTICS_SUMMARY,
@@ -29,15 +30,20 @@ from pipeline.core.tables import (
 )
 from pipeline.report.render import build_context, render_report
 
+# the analytics tables the page shows (the quarantine is counted in the summary instead)
+REPORTED = ("vendors", "country_shares", "product_mix", "destinations", "transactions",
+            "transaction_summary", "multi_country", "migration_links", "migration_summary")
+
 
 def load_analytics(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The tables `cryptodrug analyse` wrote, checked for the columns the report reads,
     and its summary."""
-    missing = [s.file for s in ANALYTICS.values() if not (folder / s.file).exists()]
+    specs = {name: ANALYTICS[name] for name in REPORTED}
+    missing = [s.file for s in specs.values() if not (folder / s.file).exists()]
     if missing or not (folder / ANALYTICS_SUMMARY).exists():
         raise InputError(f"{folder}: not an analytics folder (run `cryptodrug analyse` first)")
     tables = {}
-    for name, spec in ANALYTICS.items():
+    for name, spec in specs.items():
         tables[name] = read_table(folder / spec.file)
         require_columns(tables[name], spec.columns, folder / spec.file)
     return tables, json.loads((folder / ANALYTICS_SUMMARY).read_text())
@@ -81,15 +87,35 @@ def load_stage_results(reviews_summary: Path | None, forum_summary: Path | None,
     return results
 
 
+def load_ingest_metrics(metrics_dir: Path) -> dict[str, dict]:
+    """What ingest measured per market (`METRICS/ingest/<market>.json`): rows in and out,
+    quarantined, fill rates."""
+    folder = metrics_dir / "ingest"
+    return {path.stem: json.loads(path.read_text())
+            for path in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+
+
+def load_model_cards(models_dir: Path | None) -> dict[str, dict]:
+    """The card of every trained model (`MODELS/<name>/model_card.json`), checked against
+    the files it lists, so the method texts describe the models that are actually there."""
+    if models_dir is None or not models_dir.is_dir():
+        return {}
+    return {path.parent.name: read_card(path.parent)
+            for path in sorted(models_dir.glob(f"*/{CARD_FILE}"))}
+
+
 def run_report(analytics: Path, out: Path, metrics_dir: Path, params: dict[str, Any],
                reviews_summary: Path | None = None, forum_summary: Path | None = None,
-               themes: Path | None = None, segments: Path | None = None) -> Path:
-    """IO layer: read the analytics, metrics and stage summaries, write the HTML page.
-    `params` is the `report` params section."""
+               themes: Path | None = None, segments: Path | None = None,
+               models_dir: Path | None = None) -> Path:
+    """IO layer: read the analytics, metrics, stage summaries and model cards, write the
+    HTML page. `params` is the `report` params section."""
     tables, summary = load_analytics(analytics)
     stage_metrics = load_stage_metrics(metrics_dir, list(params["stage_metrics"]))
     results = load_stage_results(reviews_summary, forum_summary, themes, segments, metrics_dir)
-    html = render_report(build_context(tables, summary, stage_metrics, params, results))
+    html = render_report(build_context(tables, summary, stage_metrics, params, results,
+                                       load_ingest_metrics(metrics_dir),
+                                       load_model_cards(models_dir)))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
