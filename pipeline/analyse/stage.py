@@ -12,6 +12,7 @@ from pipeline.analyse import analyse
 from pipeline.analyse.common import require_analysable, split_analysable
 from pipeline.analyse.transactions import FEEDBACK_COLUMNS
 from pipeline.core.io import console, read_table, write_table
+from pipeline.core.tables import ANALYTICS, empty_table_schema
 from pipeline.core.text import pseudonymise_handle, vendor_key_from_env
 
 QUARANTINE_TABLE = "listings.quarantine.parquet"
@@ -43,7 +44,8 @@ def run_analyse(inp: Path, out_dir: Path, feedback_dir: Path | None, cfg: dict[s
         tables, metrics = analyse(kept, read_feedback(feedback_dir), cfg, seed, vendor_key=key)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        write_table(table, out_dir / f"{name}.parquet")
+        schema = empty_table_schema(ANALYTICS[name], list(table.columns)) if table.empty else None
+        write_table(table, out_dir / f"{name}.parquet", schema)
     if key:
         quarantined = quarantined.assign(vendor=quarantined["vendor"].map(
             lambda h: pseudonymise_handle(h if isinstance(h, str) else "", key)))

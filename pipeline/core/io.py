@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from rich.console import Console
 
 SUPPORTED_EXTENSIONS = (".csv", ".jsonl", ".parquet")
@@ -94,12 +96,17 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table by extension; list and dict cells become JSON text in CSV."""
+def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None) -> Path:
+    """Write a table by extension; list and dict cells become JSON text in CSV. A Parquet
+    `schema`, when given, fixes the column types (see `core.tables.empty_table_schema`)."""
     path = Path(path)
     ext = _extension(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if ext == ".parquet":
+    if ext == ".parquet" and schema is not None:
+        table = schema.empty_table() if df.empty else pa.Table.from_pandas(
+            df, schema=schema, preserve_index=False)
+        pq.write_table(table, path)
+    elif ext == ".parquet":
         df.to_parquet(path, index=False)
     elif ext == ".jsonl":
         df.to_json(path, orient="records", lines=True, force_ascii=False, date_format="iso")
@@ -113,7 +120,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def quarantine_path(out: str | Path) -> Path:
-    """`OUT` stem + `.quarantine.<ext>`, next to `OUT` (SPEC section 1)."""
+    """`OUT` stem + `.quarantine.<ext>`, next to `OUT` (docs/contracts.md#command-line)."""
     out = Path(out)
     return out.with_name(f"{out.stem}{QUARANTINE_INFIX}{out.suffix}")
 

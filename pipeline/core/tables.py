@@ -11,7 +11,7 @@ list[string], list[struct], struct. Raw values copied from a page stay strings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -79,6 +79,23 @@ def arrow_kind(dtype: pa.DataType) -> str:
     if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
         return f"list[{arrow_kind(dtype.value_type)}]"
     return str(dtype)
+
+
+_ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "float": pa.float64(),
+                "boolean": pa.bool_(), "date": pa.date32(), "datetime": pa.timestamp("s")}
+
+
+def empty_table_schema(spec: TableSpec, columns: list[str]) -> pa.Schema:
+    """The Arrow schema of `columns` as the dictionary declares them, for writing an empty
+    table whose columns pandas cannot type (an empty list or date column would otherwise be
+    written as float or null, and R or Stata users would read a number)."""
+    def arrow_type(kind: str) -> pa.DataType:
+        if kind.startswith("list[") and kind.endswith("]"):
+            return pa.list_(arrow_type(kind[5:-1]))
+        return _ARROW_TYPES.get(kind, pa.string())
+
+    declared = {c.name: c.type for c in spec.fields}
+    return pa.schema([(name, arrow_type(declared.get(name, "string"))) for name in columns])
 
 
 # --- shared column groups ------------------------------------------------------------------
@@ -527,6 +544,10 @@ THEMING: dict[str, TableSpec] = {spec.name: spec for spec in (
            _col("code", "string", "codebook code id"),
            _col("confidence", "float", "the coder's probability", "0-1"),
            _col("assigned", "boolean", "whether the code was assigned")),
+    replace(THEMES, name="themes_blind", file="themes_blind.parquet",
+            path="data/processed/themes_blind.parquet",
+            row="one code assigned to one segment of the blind evaluation set "
+                "(data/blind/themes), scored by `evaluate-themes --blind-coded`"),
 )}
 
 

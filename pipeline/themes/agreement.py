@@ -66,3 +66,31 @@ def human_vs_human(gold: pd.DataFrame, codes: Sequence[str]) -> dict:
     a = np.array([[int(c in row) for c in codes] for row in both["codes_a"]])
     b = np.array([[int(c in row) for c in codes] for row in both["codes_b"]])
     return {"coders": coders[:2], **agreement(a, b, codes)}
+
+
+def coded_matrix(
+    segment_ids: Sequence[str], coded: pd.DataFrame, codes: Sequence[str]
+) -> np.ndarray:
+    """0/1 matrix (segments x codes) of a code-themes output (one row per assigned code)."""
+    found = coded.groupby("segment_id")["code"].apply(set).to_dict() if len(coded) else {}
+    return np.array([[int(c in found.get(s, set())) for c in codes] for s in segment_ids],
+                    dtype=int).reshape(len(segment_ids), len(codes))
+
+
+def blind_agreement(blind: pd.DataFrame, coded: pd.DataFrame, codes: Sequence[str]) -> dict:
+    """The coder on a blind set: model vs the resolved gold per language, and the two
+    independent annotators against each other per language (the ceiling).
+
+    `blind` is long: one row per segment and coder (`A1`, `A2`, `gold`), with `lang` and
+    `codes` as lists; `coded` is what `cryptodrug code-themes` made of the same segments."""
+    gold = blind[blind["coder"] == "gold"].drop_duplicates("segment_id")
+    truth = np.array([[int(c in row) for c in codes] for row in gold["codes"]], dtype=int)
+    pred = coded_matrix(gold["segment_id"].tolist(), coded, codes)
+    annotators = {}
+    for lang in sorted(set(gold["lang"])):
+        in_lang = blind[blind["segment_id"].isin(gold.loc[gold["lang"] == lang, "segment_id"])]
+        annotators[lang] = human_vs_human(in_lang[in_lang["coder"].isin(["A1", "A2"])], codes)
+    return {
+        "model_vs_gold": agreement_by_language(truth, pred, gold["lang"].tolist(), codes),
+        "annotators": annotators,
+    }

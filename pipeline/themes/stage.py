@@ -315,7 +315,18 @@ def review_queue(
 
 
 def print_agreement(metrics: dict) -> None:
-    """The agreement table a qualitative researcher reports, per language."""
+    """The agreement tables a qualitative researcher reports, per language: the blind set
+    first (with the annotators' own agreement beside it), cross-validation second."""
+    if "blind" in metrics:
+        blind = Table(title="theme coder on the blind set (resolved gold) | annotator A1 vs A2")
+        for column in ("language", "segments", "macro kappa", "alpha", "micro-F1",
+                       "A1 vs A2 macro kappa"):
+            blind.add_column(column)
+        for lang, s in metrics["blind"]["model_vs_gold"].items():
+            ceiling = metrics["blind"]["annotators"].get(lang, {}).get("kappa_macro", "")
+            blind.add_row(lang, str(s["segments"]), str(s["kappa_macro"]),
+                          str(s["krippendorff_alpha"]), str(s["micro_f1"]), str(ceiling))
+        console.print(blind)
     table = Table(title="theme coder vs human codes (held-out, cross-validated)")
     for column in ("language", "segments", "macro kappa", "Krippendorff alpha", "micro-F1"):
         table.add_column(column)
@@ -348,10 +359,18 @@ def run_evaluate(
     seed: int,
     coded: Path | None = None,
     sample_gold: Path | None = None,
+    blind_gold: Path | None = None,
+    blind_coded: Path | None = None,
 ) -> dict:
-    """Cross-validated agreement on the gold set (+ ablations, detectors, human vs human), and
-    model vs human on the coded sample segments when both are given; writes the metrics JSON."""
-    from pipeline.themes.agreement import agreement_by_language, human_vs_human
+    """Cross-validated agreement on the gold set (+ ablations, detectors, human vs human),
+    model vs human on the coded sample segments when both are given, and the headline: the
+    shipped coder on a blind set nobody who built it has read; writes the metrics JSON."""
+    from pipeline.themes.agreement import (
+        agreement_by_language,
+        blind_agreement,
+        coded_matrix,
+        human_vs_human,
+    )
     from pipeline.themes.evaluation import detector_accuracy, evaluate_coder
 
     codebook = load_codebook(cfg["codebook"])
@@ -380,13 +399,16 @@ def run_evaluate(
         human = human[
             human["segment_id"].isin(set(machine["segment_id"]) | set(human["segment_id"]))
         ]
-        found = machine.groupby("segment_id")["code"].apply(set).to_dict()
-        pred = np.array(
-            [[int(c in found.get(s, set())) for c in codes] for s in human["segment_id"]]
-        )
+        pred = coded_matrix(human["segment_id"].tolist(), machine, codes)
         langs = human["lang"].tolist() if "lang" in human.columns else ["all"] * len(human)
         metrics["sample_model_vs_human"] = agreement_by_language(
             label_matrix(human, codes).to_numpy(), pred, langs, codes
+        )
+    if (blind_gold is None) != (blind_coded is None):
+        raise InputError("--blind-gold and --blind-coded go together")
+    if blind_gold is not None:
+        metrics["blind"] = blind_agreement(
+            read_gold(blind_gold, codes), read_table(blind_coded), codes
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
