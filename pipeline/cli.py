@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,13 +22,35 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="markdown",
 )
 
 InPath = Annotated[Path, typer.Argument(help="input table (.csv, .jsonl, .parquet) or folder")]
 OutPath = Annotated[Path, typer.Option("-o", "--out", help="output file")]
+ModelOut = Annotated[Path, typer.Option("-o", "--out", help="model directory to write")]
 ParamsOpt = Annotated[
     Path | None, typer.Option("--params", help="params file (default: params.yaml)")
 ]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"cryptodrug {version('cryptodrug')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                           help="show the installed version and exit")
+    ] = False,
+) -> None:
+    """cryptodrug: reproducible research pipeline for darknet drug markets. Commands are
+    listed in pipeline order; `cryptodrug COMMAND -h` explains one."""
 
 
 def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,7 +98,7 @@ def ingest(
         Path | None, typer.Option(help="write counts and fill rates as JSON")
     ] = None,
 ) -> None:
-    """Raw scrapes of one market -> canonical listings (SPEC section 2)."""
+    """Raw scrapes of one market -> canonical listings (docs/contracts.md)."""
     from pipeline.core.config import load_market_config
     from pipeline.ingest.stage import run_ingest
 
@@ -269,6 +292,9 @@ def report(
     segments: Annotated[
         Path, typer.Option(help="segments of `cryptodrug import-answers`")
     ] = Path("data/interim/segments.parquet"),
+    models_dir: Annotated[
+        Path, typer.Option(help="folder of trained models (their cards write the method texts)")
+    ] = Path("models"),
     params: ParamsOpt = None,
 ) -> None:
     """Analytics + stage metrics and summaries -> one offline HTML report with embedded
@@ -276,7 +302,7 @@ def report(
     from pipeline.report.stage import run_report
 
     page = run_report(inp, out, metrics_dir, params_section(params, "report")[0],
-                      reviews_summary, forum_summary, themes, segments)
+                      reviews_summary, forum_summary, themes, segments, models_dir)
     console.print(f"report -> {page}")
 
 
@@ -295,7 +321,9 @@ def sentiment(
         str | None, typer.Option(help="scale of `rating` (reviews.rating_scales), e.g. pm5, five")
     ] = None,
     summary_dir: Annotated[
-        Path | None, typer.Option(help="write per-vendor/country and risk summaries here")
+        Path | None,
+        typer.Option("--summary", "--summary-dir",
+                     help="folder for the per-vendor/country and risk summaries"),
     ] = None,
     params: ParamsOpt = None,
 ) -> None:
@@ -318,7 +346,7 @@ def review_corpus(out: OutPath, params: ParamsOpt = None) -> None:
 
 @app.command("train-sentiment")
 @one_line_errors
-def train_sentiment(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
+def train_sentiment(inp: InPath, out: ModelOut, params: ParamsOpt = None) -> None:
     """Rated reviews (+ the multilingual seed examples) -> a sentiment model directory."""
     from pipeline.core.config import load_params
     from pipeline.reviews.stage import run_train
@@ -352,7 +380,7 @@ def harm_reduction(
         "models/harm_reduction"
     ),
     summary: Annotated[
-        Path | None, typer.Option(help="write the share of posts per label here")
+        Path | None, typer.Option(help="table of the share of posts per label")
     ] = None,
 ) -> None:
     """Forum posts -> + harm_reduction, hr_labels (and hr_evidence: the lexicon's spans)."""
@@ -373,7 +401,7 @@ def forum_corpus(out: OutPath, params: ParamsOpt = None) -> None:
 
 @app.command("train-harm-reduction")
 @one_line_errors
-def train_harm_reduction(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
+def train_harm_reduction(inp: InPath, out: ModelOut, params: ParamsOpt = None) -> None:
     """Posts + the labelled set (data/gold/harm_reduction) -> a model directory."""
     from pipeline.core.config import load_params
     from pipeline.forums.stage import run_train
@@ -424,7 +452,7 @@ def import_answers(
     out: OutPath,
     params: ParamsOpt = None,
 ) -> None:
-    """LimeSurvey/Qualtrics CSV and .txt/.docx transcripts -> answer segments (SPEC 6)."""
+    """Survey CSV exports and .txt/.docx transcripts -> answer segments (docs/contracts.md)."""
     from pipeline.themes.stage import run_import
 
     run_import(inputs, out, params_section(params, "themes")[0])
@@ -433,7 +461,7 @@ def import_answers(
 @app.command("train-themes")
 @one_line_errors
 def train_themes(
-    out: OutPath,
+    out: ModelOut,
     gold: Annotated[Path | None, typer.Option(help="gold coded segments")] = None,
     codebook: CodebookOpt = None,
     corrections: CorrectionsOpt = None,
@@ -451,13 +479,20 @@ def evaluate_themes(
     out: OutPath,
     gold: Annotated[Path | None, typer.Option(help="gold coded segments")] = None,
     coded: Annotated[Path | None, typer.Option(help="coded sample (code-themes output)")] = None,
+    blind_gold: Annotated[
+        Path | None, typer.Option(help="blind set: codes of two annotators and the resolved gold")
+    ] = None,
+    blind_coded: Annotated[
+        Path | None, typer.Option(help="code-themes output on the blind set's segments")
+    ] = None,
     corrections: CorrectionsOpt = None,
     params: ParamsOpt = None,
 ) -> None:
     """Held-out agreement with human codes (kappa per code, alpha, F1) -> metrics JSON."""
     from pipeline.themes.stage import run_evaluate
 
-    run_evaluate(gold, out, corrections, *params_section(params, "themes"), coded)
+    run_evaluate(gold, out, corrections, *params_section(params, "themes"), coded,
+                 blind_gold=blind_gold, blind_coded=blind_coded)
 
 
 @app.command("export-qdpx")
@@ -494,6 +529,138 @@ def inspect(
     cfg = params_section(params, "themes")[0]
     run_inspect(segments, codes, corrections, codebook, port, token, cfg)
 
+
+# --- monitoring: crawl ---------------------------------------------------------------------
+
+
+@app.command()
+@one_line_errors
+def crawl(
+    market: Annotated[
+        str, typer.Option(help="market config name (conf/markets/NAME.yaml) or a YAML path")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="snapshot folder (WARC, index)")],
+    proxy: Annotated[
+        str | None, typer.Option(help="socks5h://127.0.0.1:9050 (Tor) or http://HOST:PORT")
+    ] = None,
+    no_proxy: Annotated[
+        bool, typer.Option("--no-proxy", help="no proxy: only for a site on 127.0.0.1")
+    ] = False,
+    cookies: Annotated[
+        Path | None, typer.Option(help="cookies.txt (Netscape format) of a logged-in session")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="crawl this base URL instead of the configured one")
+    ] = None,
+    max_pages: Annotated[int | None, typer.Option(help="override crawl.max_pages")] = None,
+    wait: Annotated[
+        float, typer.Option(help="seconds to wait for refreshed cookies when hosts pause")
+    ] = 0.0,
+) -> None:
+    """One market's crawl into a dated gzip WARC snapshot; run again to resume."""
+    from pipeline.core.config import load_market_config
+    from pipeline.crawl.stage import run_crawl
+
+    summary = run_crawl(load_market_config(market), out, proxy, no_proxy, cookies,
+                        base_url=base_url, max_pages=max_pages, wait=wait,
+                        say=lambda line: console.print(line, highlight=False, soft_wrap=True))
+    console.print(f"{summary['snapshot']}: {summary['status']}, {summary['stored_this_run']} "
+                  f"pages stored this run, urls {summary['urls']}", highlight=False)
+    if summary["status"] != "finished":
+        raise typer.Exit(code=3)
+
+
+@app.command()
+@one_line_errors
+def monitor(
+    snapshots: Annotated[
+        list[Path], typer.Argument(help="ingested listings, one table per snapshot")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="folder for the monitoring tables")],
+) -> None:
+    """Snapshots of a market -> listing lifecycles, vendor activity, market series, changes."""
+    from pipeline.monitor.stage import run_monitor
+
+    counts = run_monitor(snapshots, out)
+    console.print(f"{len(snapshots)} snapshots -> {out}: " + ", ".join(
+        f"{name} {n}" for name, n in counts.items()), highlight=False)
+
+
+# --- sharing: export and data dictionary ---------------------------------------------------
+
+
+class ExportFormat(StrEnum):
+    """File formats of `cryptodrug export`: CSV (R, spreadsheets) or Stata 14+ .dta."""
+
+    csv = "csv"
+    dta = "dta"
+
+
+@app.command()
+@one_line_errors
+def export(
+    inputs: Annotated[list[Path], typer.Argument(help="output tables or folders of tables")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="folder to write the exports to")],
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv for R, dta for Stata")
+    ] = ExportFormat.csv,
+) -> None:
+    """Output tables -> flat CSV or Stata files with the data dictionary's labels, and a
+    codebook.csv of every exported column (docs/export.md)."""
+    from pipeline.export.stage import run_export
+
+    run_export(inputs, out, format.value)
+
+
+@app.command("data-dictionary")
+@one_line_errors
+def data_dictionary(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Markdown file to write")] = Path(
+        "docs/data-dictionary.md"
+    ),
+    check: Annotated[
+        bool, typer.Option("--check", help="only check that OUT is current (exit 1 if not)")
+    ] = False,
+) -> None:
+    """Table declarations (pipeline/core/tables.py) -> docs/data-dictionary.md."""
+    from pipeline.export.stage import run_data_dictionary
+
+    if not run_data_dictionary(out, check):
+        raise typer.Exit(code=1)
+
+
+# Help sections in pipeline order: each command's panel, and its place in `cryptodrug -h`.
+PANELS: dict[str, tuple[str, ...]] = {
+    "1. Collect and ingest": ("crawl", "ingest"),
+    "2. Classify listings": ("train-classifier", "evaluate-classifier", "compare-classifiers",
+                             "audit-labels", "classify"),
+    "3. Extract quantities, prices, shipping": ("extract", "evaluate-extraction"),
+    "4. Reviews and forum posts": ("review-corpus", "train-sentiment", "evaluate-sentiment",
+                                   "sentiment", "forum-corpus", "train-harm-reduction",
+                                   "evaluate-harm-reduction", "harm-reduction"),
+    "5. Survey and interview answers": ("import-answers", "train-themes", "code-themes",
+                                        "evaluate-themes", "export-qdpx", "inspect"),
+    "6. Analyse and report": ("analyse", "report", "monitor"),
+    "7. Share": ("export", "data-dictionary"),
+}
+
+
+def command_name(info: typer.models.CommandInfo) -> str:
+    """The name a command is called by (typer derives it from the function name)."""
+    return info.name or info.callback.__name__.replace("_", "-")
+
+
+def _arrange_commands() -> None:
+    """Put every command in its help panel, and the commands in pipeline order."""
+    order = [name for names in PANELS.values() for name in names]
+    panel = {name: title for title, names in PANELS.items() for name in names}
+    for info in app.registered_commands:
+        info.rich_help_panel = panel.get(command_name(info), "Other commands")
+    app.registered_commands.sort(key=lambda i: (order.index(command_name(i))
+                                                if command_name(i) in order else len(order)))
+
+
+_arrange_commands()
 
 if __name__ == "__main__":
     app()

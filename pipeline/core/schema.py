@@ -1,4 +1,4 @@
-"""The canonical listing record (SPEC section 2), validated at every stage boundary."""
+"""The canonical listing record (docs/contracts.md), validated at every stage boundary."""
 
 from __future__ import annotations
 

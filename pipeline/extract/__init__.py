@@ -1,4 +1,4 @@
-"""Extraction of quantities, doses, purity, prices in EUR and shipping (SPEC section 4)."""
+"""Extraction of quantities, doses, purity, prices in EUR and shipping (docs/contracts.md)."""
 
 from pipeline.extract.core import EXTRACTORS, FIELDS, ListingExtractor, extract_listings
 

@@ -176,7 +176,7 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
         return out
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
-        """`X` plus the extraction fields (SPEC section 4); other columns untouched."""
+        """`X` plus the extraction fields (docs/contracts.md); other columns untouched."""
         rows = X.to_dict("records")
         titles = [normalise(_text(r.get("title")), self.max_chars) for r in rows]
         descs = [normalise(_text(r.get("description")), self.max_chars) for r in rows]
