@@ -6,47 +6,29 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from fixture_market import FixtureMarket, cookies_txt, serve
+from fixture_market import FixtureMarket, cookies_txt, harness, serve
+from fixture_market.harness import crawl, finish, run_cli
 from fixture_market.socks import RecordingSocks5
 
-from pipeline.core.config import PROJECT_ROOT, load_market_config
+from pipeline.core.config import load_market_config
 from pipeline.core.io import InputError
+from pipeline.core.warc import read_records
 from pipeline.crawl.config import crawl_config
 from pipeline.crawl.links import canonical_url, judge_page
 from pipeline.crawl.stage import run_crawl
-from pipeline.crawl.warc import read_records
 
 N_LISTINGS = 20
 
 
 @pytest.fixture(scope="module")
 def fast_market(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture market's YAML without the polite delay, so a test crawl takes seconds."""
-    cfg = load_market_config("fixture")
-    cfg["crawl"].update(delay=0.0, concurrency=4, autothrottle=False)
-    path = tmp_path_factory.mktemp("conf") / "fixture.yaml"
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
-    return path
-
-
-def crawl(market: Path, out: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "crawl", "--market", str(market), "-o", str(out),
-         *args], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    output, _ = process.communicate(timeout=60)
-    return process.returncode, output
+    return harness.fast_market(tmp_path_factory.mktemp("conf"))
 
 
 def stored_urls(out: Path) -> list[str]:
@@ -86,23 +68,18 @@ def test_full_crawl_writes_a_dated_snapshot_with_index(full_crawl) -> None:
 
 
 def test_crawled_pages_ingest_with_the_same_market_yaml(full_crawl, tmp_path: Path) -> None:
-    """Crawl then ingest: the snapshot's pages, read by the fixture's page types, give every
-    listing once (the same listing on search and vendor pages is quarantined as a duplicate)."""
-    out = full_crawl[2]
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    for warc in out.glob("*.warc.gz"):
-        for rec in read_records(warc, bodies=True):
-            if rec.rec_type == "response":
-                (pages / f"page_{rec.offset}.html").write_bytes(rec.body)
+    """Crawl then ingest the crawl's folder (its WARC, not its index or frontier): the
+    snapshot's pages, read by the fixture's page types, give every listing once (the same
+    listing on search and vendor pages is quarantined as a duplicate)."""
     table = tmp_path / "listings.parquet"
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "ingest", "--market", "fixture",
-                           str(pages), "-o", str(table)], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=60)
+    done = run_cli("ingest", "--market", "fixture", str(full_crawl[2]), "-o", str(table))
     assert done.returncode == 0, done.stderr
     listings = pd.read_parquet(table)
     assert sorted(listings["native_id"]) == [str(100000 + i) for i in range(N_LISTINGS)]
     assert listings["price_raw"].str.startswith("€").all()
+    assert listings["source_file"].str.startswith(full_crawl[3]).all(), "named by target URI"
+    quarantined = pd.read_parquet(tmp_path / "listings.quarantine.parquet")
+    assert not quarantined["source_file"].str.contains("cdxj|sqlite").any()
 
 
 def test_kill_minus_9_and_resume_loses_and_repeats_nothing(full_crawl, fast_market: Path,

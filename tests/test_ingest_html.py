@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.core.config import load_market_config
-from pipeline.ingest import expand_inputs, ingest_files
+from pipeline.ingest import Document, expand_inputs, ingest_files
 from pipeline.ingest.html import read_html_page
 
 HTML_MARKETS = ["dream", "empire", "cryptonia", "apollon", "hansa"]
@@ -224,7 +224,8 @@ def write_page(tmp_path: Path, name: str, html: str) -> Path:
 
 def test_truncated_listing_page_is_quarantined(tmp_path):
     cut = PAGE_HEAD + '<div class="viewProduct"><div class="tabularDetails"><div><lab'
-    result = read_html_page(write_page(tmp_path, "cut.html", cut), load_market_config("dream"))
+    page = write_page(tmp_path, "cut.html", cut)
+    result = read_html_page(Document(page), load_market_config("dream"))
     assert result.records.empty
     assert result.quarantined["reason"].iloc[0].startswith("truncated")
 
@@ -233,24 +234,25 @@ def test_page_without_its_footer_is_quarantined_as_truncated(tmp_path):
     """Dream's `complete_when`: a page cut before its footer may have lost fields (a price
     read as 0), so it is set aside rather than kept with what it shows."""
     page = write_page(tmp_path, "partial.html", PAGE_HEAD + LISTING_BODY)
-    result = read_html_page(page, load_market_config("dream"))
+    result = read_html_page(Document(page), load_market_config("dream"))
     assert result.records.empty
     assert result.quarantined["reason"].iloc[0] == (
         "truncated: listing page lacks div.footer (complete_when)")
     whole = write_page(tmp_path, "whole.html",
                        PAGE_HEAD + LISTING_BODY + '<div class="footer"></div></body></html>')
-    record = read_html_page(whole, load_market_config("dream")).records.iloc[0]
+    record = read_html_page(Document(whole), load_market_config("dream")).records.iloc[0]
     assert (record["price_raw"], record["currency_raw"]) == ("€12.50", "EUR")
 
 
 def test_unknown_page_type_is_quarantined(tmp_path):
     page = write_page(tmp_path, "odd.html", PAGE_HEAD + "<p>nothing known</p></body></html>")
-    result = read_html_page(page, load_market_config("empire"))
+    result = read_html_page(Document(page), load_market_config("empire"))
     assert "unknown page type" in result.quarantined["reason"].iloc[0]
 
 
 def test_empty_file_is_quarantined(tmp_path):
-    result = read_html_page(write_page(tmp_path, "empty", "  \n"), load_market_config("dream"))
+    page = write_page(tmp_path, "empty", "  \n")
+    result = read_html_page(Document(page), load_market_config("dream"))
     assert result.quarantined["reason"].iloc[0] == "empty file"
 
 
@@ -260,7 +262,7 @@ def test_labelled_values_across_layouts(tmp_path):
         "<td><b>Origin Country</b></td><td>Netherlands</td><td><b>Ships to</b></td>"
         "<td>Europe</td></tr></table></div></body></html>"
     )
-    result = read_html_page(write_page(tmp_path, "l", html), load_market_config("empire"))
+    result = read_html_page(Document(write_page(tmp_path, "l", html)), load_market_config("empire"))
     record = result.records.iloc[0]
     assert (record["ships_from_raw"], record["ships_to_raw"]) == ("Netherlands", "Europe")
 
@@ -275,7 +277,7 @@ def test_row_category_id_resolves_through_the_menu(tmp_path):
            '<p class="padp">Item # 5 - Benzos / Pills - <a href="/u/x">x</a> (3)</p></div>'
            '<div class="col-1right"><p class="bold padp">USD <a>4.00</a></p></div></div>')
     html = PAGE_HEAD + menu + row.format(cat=69) + row.format(cat=70) + "</body></html>"
-    result = read_html_page(write_page(tmp_path, "s", html), load_market_config("empire"))
+    result = read_html_page(Document(write_page(tmp_path, "s", html)), load_market_config("empire"))
     # id 69 is in the menu: its full path; id 70 is not: the row's own text
     assert list(result.records["category_raw"]) == ["Drugs > Benzos > Pills", "Benzos / Pills"]
 

@@ -37,6 +37,12 @@ class Frontier:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
         self.max_pages, self.max_depth, self.trap_limits = max_pages, max_depth, trap_limits
+        # Admitted URLs, in all and per trap, counted once here and then kept up to date
+        # on admission: a COUNT(*) per link made a large crawl quadratic.
+        self.admitted = self._count(ADMITTED)
+        self.trapped = dict(self.db.execute(
+            f"SELECT trap, COUNT(*) FROM urls WHERE {ADMITTED} AND trap != '' GROUP BY trap"
+        ).fetchall())
 
     def close(self) -> None:
         self.db.close()
@@ -69,13 +75,17 @@ class Frontier:
                 "INSERT INTO urls (url, host, depth, trap, state, reason) VALUES (?,?,?,?,?,?)",
                 (url, urlsplit(url).hostname or "", depth, trap,
                  "skipped" if reason else "pending", reason))
+            if not reason:
+                self.admitted += 1
+                if trap:
+                    self.trapped[trap] = self.trapped.get(trap, 0) + 1
 
     def _over_bound(self, depth: int, trap: str) -> str:
         if depth > self.max_depth:
             return f"deeper than max_depth {self.max_depth}"
-        if self._count(ADMITTED) >= self.max_pages:
+        if self.admitted >= self.max_pages:
             return f"over max_pages {self.max_pages}"
-        if trap and self._count(f"{ADMITTED} AND trap = ?", trap) >= self.trap_limits[trap]:
+        if trap and self.trapped.get(trap, 0) >= self.trap_limits[trap]:
             return f"trap {trap!r}: over its max_pages {self.trap_limits[trap]}"
         return ""
 

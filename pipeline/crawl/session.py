@@ -17,19 +17,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.core.io import InputError
+from pipeline.core.warc import STATE_DIR, StoredRecord, read_records
 from pipeline.crawl.config import CrawlConfig
 from pipeline.crawl.frontier import Frontier
 from pipeline.crawl.links import canonical_url, judge_page, trap_of
 from pipeline.crawl.warc import (
     Fetched,
     SnapshotWriter,
-    StoredRecord,
-    read_records,
     recover_tail,
     warc_date,
 )
-
-STATE_DIR = ".crawl-state"
 
 
 def payload_digest(body: bytes) -> str:

@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.core.io import InputError
+from pipeline.core.warc import FRONTIER_SUFFIX, STATE_DIR
 from pipeline.crawl.config import crawl_config
-from pipeline.crawl.session import STATE_DIR, CrawlSession
-from pipeline.crawl.warc import SOFTWARE, write_index
+from pipeline.crawl.session import CrawlSession
+from pipeline.crawl.warc import SOFTWARE, index_path, write_index
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 PROXY_SCHEMES = {"socks5h", "socks5", "http"}
@@ -83,12 +84,13 @@ def finish(session: CrawlSession, stored: int) -> dict[str, Any]:
             "finished": datetime.now(UTC).isoformat(timespec="seconds"), "urls": counts})
         frontier.set("warc_offset", str(end))
     session.writer.close()
-    index = session.warc_path.with_suffix("").with_suffix(".cdxj")
+    index = index_path(session.warc_path)
     entries = write_index(session.warc_path, index)
     frontier.close()
     state = session.out / STATE_DIR
     if status == "finished":
-        (state / "frontier.sqlite").rename(session.out / f"{session.snapshot}.frontier.sqlite")
+        frontier_file = session.out / f"{session.snapshot}{FRONTIER_SUFFIX}"
+        (state / "frontier.sqlite").rename(frontier_file)
         for leftover in state.iterdir():
             leftover.unlink()
         state.rmdir()

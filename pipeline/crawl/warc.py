@@ -3,8 +3,9 @@
 Every record is compressed in memory and appended with one write, so a crawl killed at any
 moment leaves whole records only; `recover_tail` still cuts off anything unreadable past
 the last committed offset and hands back the records written after it, so the crawl can
-account for them. Request records keep their headers except `Cookie`, which is redacted:
-a snapshot never carries the session that fetched it.
+account for them (reading records is `pipeline.core.warc`, shared with ingest). Request
+records keep their headers except `Cookie`, which is redacted: a snapshot never carries the
+session that fetched it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from pipeline.core.warc import INDEX_SUFFIX, StoredRecord, read_records
 
 SOFTWARE = "cryptodrug crawl (Scrapy, warcio)"
 DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -105,45 +105,6 @@ class SnapshotWriter:
         return start, self._append(response, request)
 
 
-@dataclass(frozen=True)
-class StoredRecord:
-    offset: int
-    length: int
-    rec_type: str
-    url: str
-    date: str
-    status: str
-    mime: str
-    digest: str
-    body: bytes
-
-
-def read_records(path: Path, start: int = 0, bodies: bool = False) -> Iterator[StoredRecord]:
-    """The records of a WARC from byte `start` on; stops quietly at a damaged tail."""
-    with path.open("rb") as fh:
-        fh.seek(start)
-        iterator = ArchiveIterator(fh)
-        try:
-            for record in iterator:
-                body = record.content_stream().read() if bodies else b""
-                iterator.read_to_end(record)
-                http = record.http_headers
-                yield StoredRecord(
-                    offset=iterator.get_record_offset(),
-                    length=iterator.get_record_length(),
-                    rec_type=record.rec_type,
-                    url=record.rec_headers.get_header("WARC-Target-URI") or "",
-                    date=record.rec_headers.get_header("WARC-Date") or "",
-                    status=http.get_statuscode() if http and record.rec_type != "request"
-                    else "",
-                    mime=(http.get_header("Content-Type") or "") if http else "",
-                    digest=record.rec_headers.get_header("WARC-Payload-Digest") or "",
-                    body=body,
-                )
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError):
-            return
-
-
 def recover_tail(path: Path, committed: int) -> list[StoredRecord]:
     """Records written after the last committed offset (the crawl stopped between storing
     a page and recording it); anything unreadable after them is cut off."""
@@ -155,6 +116,11 @@ def recover_tail(path: Path, committed: int) -> list[StoredRecord]:
         with path.open("r+b") as fh:
             fh.truncate(end)
     return records
+
+
+def index_path(warc: Path) -> Path:
+    """Where a snapshot's CDXJ index goes: beside it, `.warc.gz` replaced by `.cdxj`."""
+    return warc.with_name(warc.name.removesuffix(".gz").removesuffix(".warc") + INDEX_SUFFIX)
 
 
 def write_index(warc: Path, index: Path) -> int:

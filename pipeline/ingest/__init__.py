@@ -1,9 +1,11 @@
-"""Stage 1, ingest: raw market scrapes (CSV, JSONL, saved HTML) into canonical listings.
+"""Stage 1, ingest: raw market scrapes (CSV, JSONL, saved HTML, WARC snapshots) into
+canonical listings.
 
 A market is configuration (`conf/markets/NAME.yaml`) naming an adapter (`tabular` or
-`html`) and how its columns or pages map onto SPEC section 2. Adapters turn one file into
-raw records; `normalise_listings` then cleans text, checks every row, removes duplicates
-and assigns stable ids. Rows that fail a check are quarantined with a reason.
+`html`) and how its columns or pages map onto SPEC section 2. Adapters turn one document
+(a file, or one page stored in a WARC snapshot of `cryptodrug crawl`) into raw records;
+`normalise_listings` then cleans text, checks every row, removes duplicates and assigns
+stable ids. Rows that fail a check are quarantined with a reason.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import fnmatch
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import ftfy
 import pandas as pd
@@ -25,6 +28,7 @@ from pipeline.core.io import InputError
 from pipeline.core.registry import Registry
 from pipeline.core.schema import CANONICAL_COLUMNS, validate_listings
 from pipeline.core.text import check_key, keyed_digest, pseudonymise_handle
+from pipeline.core.warc import is_crawl_byproduct, is_snapshot, responses
 
 # Companion tables every ingest writes next to its listings (empty where a market has none):
 # feedback rows (one per buyer review) and vendor profiles.
@@ -41,6 +45,34 @@ ID_FIELDS = ("market", "scraped_at", "vendor", "title", "price_raw", "currency_r
              "category_raw", "ships_from_raw", "ships_to_raw", "description")
 
 
+@dataclass(frozen=True)
+class Document:
+    """One input of an adapter: a file, or one page of a WARC snapshot. `path` is what
+    file-name patterns and page-type `path` rules see (a WARC page: its URL's path);
+    `source`, when set, names the page in `source_file` (a WARC page: its target URI);
+    `captured` is the capture date when the input records one (a WARC record's date)."""
+
+    path: PurePosixPath
+    body: bytes | None = None  # None: the file at `path`
+    source: str = ""
+    captured: str = ""
+
+    def read(self, max_bytes: int) -> bytes:
+        """The bytes, refused with a one-line error when over `max_bytes`."""
+        try:
+            size = len(self.body) if self.body is not None else Path(self.path).stat().st_size
+            if size > max_bytes:
+                raise InputError(f"{self.label}: {size} bytes, over the limit of {max_bytes} "
+                                 "(limits.max_file_bytes)")
+            return self.body if self.body is not None else Path(self.path).read_bytes()
+        except OSError as err:
+            raise InputError(f"{self.label}: cannot read: {err.strerror}") from err
+
+    @property
+    def label(self) -> str:
+        return self.source or str(self.path)
+
+
 @dataclass
 class AdapterResult:
     """What an adapter makes of one input file."""
@@ -50,7 +82,7 @@ class AdapterResult:
     side_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-Adapter = Callable[[Path, dict[str, Any]], AdapterResult]
+Adapter = Callable[[Document, dict[str, Any]], AdapterResult]
 ADAPTERS: Registry[Adapter] = Registry("market adapter")
 
 
@@ -64,7 +96,8 @@ class IngestResult:
 
 def expand_inputs(inputs: Iterable[str | Path], market_cfg: dict[str, Any]) -> list[Path]:
     """Files to read: given files as they are, folders searched (recursively) for the
-    market's `files` patterns. Sorted, so ids and outputs do not depend on listing order."""
+    market's `files` patterns and for WARC snapshots (never a crawl's index or frontier).
+    Sorted, so ids and outputs do not depend on listing order."""
     patterns = market_cfg.get("files", ["*"])
     patterns = [patterns] if isinstance(patterns, str) else list(patterns)
     found: list[Path] = []
@@ -74,7 +107,8 @@ def expand_inputs(inputs: Iterable[str | Path], market_cfg: dict[str, Any]) -> l
             matches = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and any(fnmatch.fnmatch(p.name, pat) for pat in patterns)
+                if p.is_file() and not is_crawl_byproduct(p.relative_to(path))
+                and (is_snapshot(p) or any(fnmatch.fnmatch(p.name, pat) for pat in patterns))
             )
             if not matches:
                 raise InputError(f"{path}: no file matches {', '.join(patterns)}")
@@ -92,16 +126,18 @@ def ingest_files(
     vendor_key: str | None = None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] = iter,
 ) -> IngestResult:
-    """Run the market's adapter over every file, then normalise and check the rows."""
+    """Run the market's adapter over every file (every stored page of a WARC snapshot),
+    then normalise and check the rows."""
     adapter = ADAPTERS.get(market_cfg["adapter"])
     records, quarantined, side_tables = [], [], {}
     for path in progress(paths):
-        result = adapter(path, market_cfg)
-        records.append(result.records)
-        if len(result.quarantined):
-            quarantined.append(result.quarantined)
-        for name, table in result.side_tables.items():
-            side_tables.setdefault(name, []).append(table)
+        for document in documents(path):
+            result = adapter(document, market_cfg)
+            records.append(result.records)
+            if len(result.quarantined):
+                quarantined.append(result.quarantined)
+            for name, table in result.side_tables.items():
+                side_tables.setdefault(name, []).append(table)
     raw = pd.concat(records, ignore_index=True) if records else pd.DataFrame()
     rejected = pd.concat(quarantined, ignore_index=True) if quarantined else pd.DataFrame()
     if vendor_key is not None:
@@ -128,6 +164,17 @@ def ingest_files(
         side_tables=companions,
         rows_in=len(raw) + len(rejected),
     )
+
+
+def documents(path: Path) -> Iterator[Document]:
+    """A file as one document; a WARC snapshot as one per page it stored (`response`
+    records, in file order), named by the record's target URI and dated by its capture."""
+    if not is_snapshot(path):
+        yield Document(path)
+        return
+    for record in responses(path):
+        yield Document(path=PurePosixPath(urlsplit(record.url).path or "/"), body=record.body,
+                       source=record.url, captured=record.date[:10])
 
 
 def clean_text(value: object, single_line: bool = True) -> str:

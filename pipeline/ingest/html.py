@@ -33,19 +33,19 @@ Page-wide fields (`scraped_at`) come from the market's `page_fields`; the YAML's
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from pipeline.core.pages import detect_page_type, incomplete
 from pipeline.core.registry import Registry
-from pipeline.ingest import ADAPTERS, AdapterResult, clean_text
+from pipeline.ingest import ADAPTERS, AdapterResult, Document, clean_text
 from pipeline.ingest.tabular import decode
 
 MULTILINE_FIELDS = {"description", "text"}
@@ -81,33 +81,34 @@ PAGE_PARSERS: Registry[PageParser] = Registry("HTML page parser")
 
 
 @ADAPTERS.register("html")
-def read_html_page(path: Path, cfg: dict[str, Any]) -> AdapterResult:
+def read_html_page(doc: Document, cfg: dict[str, Any]) -> AdapterResult:
     """One saved page into listing records, feedback and vendor rows, or one quarantined row."""
-    text = decode(path, cfg.get("encoding", "utf-8"))
+    path, source = doc.path, doc.source or _rel(doc.path)
+    text = decode(doc, cfg.get("encoding", "utf-8"))
     if not text.strip():
-        return _quarantine(path, cfg, "", "empty file")
+        return _quarantine(source, cfg, "", "empty file")
     tree = LexborHTMLParser(text)
     tree.strip_tags(list(CODE_TAGS))  # their code would otherwise end up in titles
-    page_cfg = detect_page_type(tree, path, cfg)
+    page_cfg = detect_page_type(tree, path, cfg, clean=clean_text)
     missing = incomplete(tree, page_cfg, cfg)
     if missing:
         what = page_cfg["name"] if page_cfg else "unknown"
-        return _quarantine(path, cfg, what, f"truncated: {what} page lacks {missing} "
+        return _quarantine(source, cfg, what, f"truncated: {what} page lacks {missing} "
                                             "(complete_when)")
     if page_cfg is None:
         reason = "unknown page type: no page_types rule of the market matches"
-        return _quarantine(path, cfg, "", reason)
+        return _quarantine(source, cfg, "", reason)
     ctx = PageContext(
         tree=tree,
         page_cfg=page_cfg,
         market_cfg=cfg,
-        scraped_at=_page_scrape_date(tree, cfg),
+        scraped_at=_page_scrape_date(tree, cfg, doc.captured),
         truncated="</html>" not in text[-2000:].lower(),
     )
     page = PAGE_PARSERS.get(page_cfg.get("parser", page_cfg["name"]))(ctx)
     if page.problem:
-        return _quarantine(path, cfg, page_cfg["name"], page.problem)
-    common = {"market": cfg["name"], "scraped_at": ctx.scraped_at, "source_file": _rel(path),
+        return _quarantine(source, cfg, page_cfg["name"], page.problem)
+    common = {"market": cfg["name"], "scraped_at": ctx.scraped_at, "source_file": source,
               "page_type": page_cfg["name"]}
     listings = [{**common, **row, "source_row": i} for i, row in enumerate(page.listings)]
     side = {
@@ -116,51 +117,6 @@ def read_html_page(path: Path, cfg: dict[str, Any]) -> AdapterResult:
         if rows
     }
     return AdapterResult(records=pd.DataFrame(listings), side_tables=side)
-
-
-def detect_page_type(
-    tree: LexborHTMLParser, path: Path, cfg: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The first configured page type whose `match` rules all hold, or None."""
-    title_node = tree.css_first("title")
-    title = clean_text(title_node.text()) if title_node else ""
-    for page_cfg in cfg.get("page_types", []):
-        rules = page_cfg.get("match", {})
-        if "path" in rules and not _path_matches(path, rules["path"]):
-            continue
-        if "title" in rules and not re.search(rules["title"], title):
-            continue
-        if "css" in rules and not _css_matches(tree, rules["css"], rules.get("text")):
-            continue
-        if "not_css" in rules and tree.css_first(rules["not_css"]) is not None:
-            continue
-        return page_cfg
-    return None
-
-
-def incomplete(tree: LexborHTMLParser, page_cfg: dict[str, Any] | None,
-               cfg: dict[str, Any]) -> str:
-    """The first `complete_when` selector (of the page type, else of the market) that a
-    data page lacks, or ''. A page cut inside its price block would otherwise give a
-    listing with price 0, and one cut before its title an 'unknown page type'."""
-    if page_cfg is not None and page_cfg.get("parser", page_cfg["name"]) == "skip":
-        return ""
-    rules = (page_cfg or {}).get("complete_when", cfg.get("complete_when", []))
-    rules = [rules] if isinstance(rules, str) else list(rules)
-    return next((css for css in rules if tree.css_first(css) is None), "")
-
-
-def _path_matches(path: Path, patterns: str | list[str]) -> bool:
-    patterns = [patterns] if isinstance(patterns, str) else patterns
-    posix = path.as_posix()
-    return any(fnmatch.fnmatch(posix, f"*{p}") or fnmatch.fnmatch(path.name, p) for p in patterns)
-
-
-def _css_matches(tree: LexborHTMLParser, selector: str, text_pattern: str | None) -> bool:
-    nodes = tree.css(selector)
-    if text_pattern is None:
-        return bool(nodes)
-    return any(re.search(text_pattern, clean_text(n.text())) for n in nodes)
 
 
 # --- page parsers -----------------------------------------------------------------------
@@ -381,13 +337,13 @@ def menu_paths(root: LexborNode, menu: dict[str, Any]) -> dict[str, str]:
     return paths
 
 
-def _page_scrape_date(tree: LexborHTMLParser, cfg: dict[str, Any]) -> str:
-    """The capture date the page shows (a server clock, a 'today' marker), else the
-    market's documented default."""
+def _page_scrape_date(tree: LexborHTMLParser, cfg: dict[str, Any], captured: str) -> str:
+    """The capture date the page shows (a server clock, a 'today' marker), else the one
+    its snapshot recorded (a WARC record's date), else the market's documented default."""
     spec = cfg.get("page_fields", {}).get("scraped_at")
     ctx = PageContext(tree=tree, page_cfg={}, market_cfg=cfg, scraped_at="", truncated=False)
     shown = extract_field(tree.root, spec, ctx) if spec else ""
-    return shown or str(cfg.get("scraped_at", ""))
+    return shown or captured or str(cfg.get("scraped_at", ""))
 
 
 def _iso_date(value: str, fmt: str) -> str:
@@ -408,12 +364,12 @@ def _date_from_age(value: str, scraped_at: str) -> str:
     return (date.fromisoformat(scraped_at) - delta).isoformat()
 
 
-def _rel(path: Path) -> str:
+def _rel(path: PurePosixPath) -> str:
     """The file with its folder (`listings/listing_0`), not the machine's absolute path."""
     return "/".join(path.parts[-2:])
 
 
-def _quarantine(path: Path, cfg: dict[str, Any], page_type: str, reason: str) -> AdapterResult:
-    row = {"market": cfg["name"], "source_file": _rel(path), "page_type": page_type,
+def _quarantine(source: str, cfg: dict[str, Any], page_type: str, reason: str) -> AdapterResult:
+    row = {"market": cfg["name"], "source_file": source, "page_type": page_type,
            "reason": reason}
     return AdapterResult(records=pd.DataFrame(), quarantined=pd.DataFrame([row]))

@@ -20,13 +20,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 
 from pipeline.core.io import InputError
-from pipeline.ingest import ADAPTERS, AdapterResult
+from pipeline.ingest import ADAPTERS, AdapterResult, Document
 
 REQUIRED_OUTPUTS = ("title",)
 
@@ -51,10 +51,11 @@ def one_line(text: str, limit: int = MESSAGE_CHARS) -> str:
 
 
 @ADAPTERS.register("tabular")
-def read_tabular(path: Path, cfg: dict[str, Any]) -> AdapterResult:
+def read_tabular(doc: Document, cfg: dict[str, Any]) -> AdapterResult:
     """One CSV or JSONL export; ragged rows are quarantined one by one. `source_row`
     counts every data row, ragged ones included, so it always points into the file."""
-    frame, ragged = read_raw_table(path, cfg)
+    path = doc.path
+    frame, ragged = read_raw_table(doc, cfg)
     records = map_columns(frame, cfg["columns"], path)
     records["source_file"] = path.name
     records["source_row"] = frame.index.to_numpy() if len(frame) else []
@@ -63,11 +64,12 @@ def read_tabular(path: Path, cfg: dict[str, Any]) -> AdapterResult:
     return AdapterResult(records=records.reset_index(drop=True), quarantined=ragged)
 
 
-def read_raw_table(path: Path, cfg: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_raw_table(doc: Document, cfg: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(all cells as text, indexed by data row; ragged rows with a reason). `na_values`
     in the config become ''."""
     bounds = limits(cfg)
-    text = decode(path, cfg.get("encoding", "utf-8"), bounds["max_file_bytes"])
+    path = doc.path
+    text = decode(doc, cfg.get("encoding", "utf-8"), bounds["max_file_bytes"])
     if not text.strip():
         raise InputError(f"{path}: empty file")
     check_lines(path, text, bounds["max_line_chars"])
@@ -87,7 +89,7 @@ def read_raw_table(path: Path, cfg: dict[str, Any]) -> tuple[pd.DataFrame, pd.Da
     return frame, ragged
 
 
-def check_lines(path: Path, text: str, max_chars: int) -> None:
+def check_lines(path: PurePath, text: str, max_chars: int) -> None:
     """Refuse a file with a line longer than `max_chars`, in one linear pass."""
     start = 0
     while start < len(text):
@@ -100,7 +102,7 @@ def check_lines(path: Path, text: str, max_chars: int) -> None:
 
 
 def read_csv_rows(text: str, sep: str, max_columns: int,
-                  path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  path: PurePath) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows with as many fields as the header, the others with a reason), in linear time;
     blank lines are skipped as pandas skips them. Duplicate header names get pandas'
     suffixes (`X`, `X.1`)."""
@@ -142,32 +144,27 @@ def unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def decode(path: Path, encoding: str, max_bytes: int = DEFAULT_LIMITS["max_file_bytes"]) -> str:
-    """The file's text in the configured encoding; a file that is not in it is read as
+def decode(doc: Document, encoding: str,
+           max_bytes: int = DEFAULT_LIMITS["max_file_bytes"]) -> str:
+    """The document's text in the configured encoding; one that is not in it is read as
     cp1252 (what mislabelled Western exports nearly always are) and ftfy repairs the rest.
     A file over `max_bytes` is refused before it is read."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{path}: {size} bytes, over the limit of {max_bytes} "
-                             "(limits.max_file_bytes)")
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror}") from err
+    raw = doc.read(max_bytes)
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace")
 
 
-def map_columns(frame: pd.DataFrame, specs: dict[str, Any], path: Path) -> pd.DataFrame:
+def map_columns(frame: pd.DataFrame, specs: dict[str, Any], path: PurePath) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for name, spec in specs.items():
         out[name] = resolve_column(spec, frame, path, required=name in REQUIRED_OUTPUTS)
     return out
 
 
-def resolve_column(spec: Any, frame: pd.DataFrame, path: Path, required: bool = True) -> pd.Series:
+def resolve_column(spec: Any, frame: pd.DataFrame, path: PurePath,
+                   required: bool = True) -> pd.Series:
     if isinstance(spec, str | list):
         spec = {"from": spec}
     values = _resolve(spec, frame, path, required)
@@ -176,7 +173,8 @@ def resolve_column(spec: Any, frame: pd.DataFrame, path: Path, required: bool = 
     return values
 
 
-def _resolve(spec: dict[str, Any], frame: pd.DataFrame, path: Path, required: bool) -> pd.Series:
+def _resolve(spec: dict[str, Any], frame: pd.DataFrame, path: PurePath,
+             required: bool) -> pd.Series:
     if "value" in spec:
         return pd.Series(str(spec["value"]), index=frame.index)
     if "join" in spec:
@@ -198,7 +196,7 @@ def _resolve(spec: dict[str, Any], frame: pd.DataFrame, path: Path, required: bo
     return values
 
 
-def _missing(sources: list[str], frame: pd.DataFrame, path: Path, required: bool) -> pd.Series:
+def _missing(sources: list[str], frame: pd.DataFrame, path: PurePath, required: bool) -> pd.Series:
     if required:
         raise InputError(
             f"{path}: no column {' or '.join(map(repr, sources))} "
@@ -207,7 +205,7 @@ def _missing(sources: list[str], frame: pd.DataFrame, path: Path, required: bool
     return pd.Series("", index=frame.index)
 
 
-def _from_filename(spec: dict[str, Any], path: Path) -> str:
+def _from_filename(spec: dict[str, Any], path: PurePath) -> str:
     match = re.search(spec["filename"], path.name)
     if not match:
         return ""

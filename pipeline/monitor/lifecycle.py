@@ -4,6 +4,11 @@ Input: one table of listings per snapshot (ingest output, extract output when av
 then `price_eur`, `price_per_g_eur`, `ships_from` and `category` are used), stacked with a
 `snapshot` label and its `snapshot_date`. A listing is (market, listing_id); a vendor is
 (market, vendor). Pure pandas: frames in, frames out.
+
+Listings are matched across snapshots by ingest's `listing_id` (a market's own listing id
+when its pages show one), or with `match="vendor_title"` by vendor and title: scrapes whose
+ids carry the scrape date (Agora's file names) or are content hashes (DarkMatter's exports)
+give each snapshot new ids, and a lifecycle needs the same key on every date.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core.io import InputError
+from pipeline.core.text import fields_key
 
 KEY = ["market", "listing_id"]
 VENDOR = ["market", "vendor"]
 BELGIUM = {"BE", "Belgium", "België", "Belgique"}
+MATCHES = ("listing_id", "vendor_title")
 
 
 def origin(snapshots: pd.DataFrame) -> pd.Series:
@@ -24,10 +31,15 @@ def origin(snapshots: pd.DataFrame) -> pd.Series:
     return snapshots["ships_from_raw"].fillna("").astype(str)
 
 
-def stack(tables: list[tuple[str, str, pd.DataFrame]]) -> pd.DataFrame:
-    """(label, date, listings) per snapshot -> one frame, ordered by date then input."""
+def stack(tables: list[tuple[str, str, pd.DataFrame]], match: str = "listing_id"
+          ) -> pd.DataFrame:
+    """(label, date, listings) per snapshot -> one frame, ordered by date then input.
+    With `match="vendor_title"`, `listing_id` becomes a key of vendor and title (case and
+    spacing ignored), the snapshot's own id kept as `snapshot_listing_id`."""
     if len(tables) < 1:
         raise InputError("monitor needs at least one snapshot table")
+    if match not in MATCHES:
+        raise InputError(f"monitor: unknown match {match!r} (use one of {', '.join(MATCHES)})")
     frames = []
     for order, (label, day, table) in enumerate(tables):
         missing = [c for c in (*KEY, "vendor", "title", "price_raw") if c not in table]
@@ -36,6 +48,11 @@ def stack(tables: list[tuple[str, str, pd.DataFrame]]) -> pd.DataFrame:
         frames.append(table.assign(snapshot=label, snapshot_date=day, snapshot_order=order))
     stacked = pd.concat(frames, ignore_index=True)
     stacked["origin"] = origin(stacked)
+    if match == "vendor_title":
+        stacked["snapshot_listing_id"] = stacked["listing_id"]
+        stacked["listing_id"] = stacked["market"].astype(str) + "-" + [
+            fields_key(" ".join(str(v).casefold().split()) for v in pair)
+            for pair in zip(stacked["vendor"], stacked["title"], strict=True)]
     return stacked.sort_values(["snapshot_date", "snapshot_order"], kind="stable")
 
 

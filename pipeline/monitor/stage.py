@@ -26,14 +26,16 @@ def snapshot_date(table: pd.DataFrame, label: str) -> str:
     return dates.mode().iloc[0] if not dates.empty else label
 
 
-def run_monitor(inputs: list[Path], out_dir: Path) -> dict[str, int]:
+def run_monitor(inputs: list[Path], out_dir: Path, match: str = "listing_id"
+                ) -> dict[str, int]:
     """One table per snapshot (file stem = label) -> `out_dir/{lifecycles,prices,vendors,
-    series,changes}.csv`; returns their row counts."""
+    series,changes}.csv`; returns their row counts. `match`: how listings are matched
+    across snapshots (see `pipeline.monitor.lifecycle`)."""
     tables = []
     for path in inputs:
         table = read_table(path)
         tables.append((path.name.split(".")[0], snapshot_date(table, path.stem), table))
-    stacked = stack(tables)
+    stacked = stack(tables, match)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {}
     for name, build in OUTPUTS.items():

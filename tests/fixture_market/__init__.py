@@ -44,17 +44,21 @@ class Listing:
 
 
 def sample_listings(n: int, day: int) -> list[Listing]:
-    """The first `n` sample rows as listings; on later days one in ten is gone, one in
+    """The first `n` sample rows as listings (the sample over again, titles numbered, when
+    `n` is larger: benchmarks crawl thousands); on later days one in ten is gone, one in
     three has a new price, and the rows after `n` start appearing."""
     with SAMPLE.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    chosen = [(i, r) for i, r in enumerate(rows[: n + day * 2]) if day == 0 or (i + day) % 10]
+    wanted = range(n + day * 2)
+    chosen = [(i, rows[i % len(rows)]) for i in wanted if day == 0 or (i + day) % 10]
     listings = []
     for i, row in chosen:
         price = row["Price"].split(" ")[0].split("-")[0]
         amount = float(price) * (1 + 0.1 * day) if i % 3 == 0 else float(price)
+        round_ = i // len(rows)
         listings.append(Listing(
-            offer=str(100000 + i), title=row["Name"], vendor=row["Vendor"],
+            offer=str(100000 + i), title=row["Name"] + (f" #{round_}" if round_ else ""),
+            vendor=row["Vendor"],
             category=["Drugs"] + [p.strip() for p in row["Category"].split(">")],
             ships_from=row["Ship From"], ships_to=row["Ship To"], price=f"€{amount:.2f}"))
     return listings
