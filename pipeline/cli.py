@@ -246,6 +246,61 @@ def evaluate_extraction(
     run_evaluate(out, load_params(params)["extraction"], listings)
 
 
+# --- stage 3b: substances --------------------------------------------------------------
+
+SubstanceModelOpt = Annotated[
+    Path, typer.Option("--model", help="trained recogniser directory (vocabulary rules if absent)")
+]
+REDDIT_NER = Path("../shared/data/forums/reddit-drugs-ner/drugs_training.jsonl")
+
+
+@app.command()
+@one_line_errors
+def substances(
+    inp: InPath,
+    out: OutPath,
+    id_column: Annotated[str, typer.Option(help="column holding each row's id")] = "id",
+    text_column: Annotated[str, typer.Option(help="column holding the text")] = "text",
+    model: SubstanceModelOpt = Path("models/substances"),
+    params: ParamsOpt = None,
+) -> None:
+    """Any table with an id and a text -> + `spans` (substance mentions, canonical names)."""
+    from pipeline.core.config import load_params
+    from pipeline.substances.stage import run_substances
+
+    run_substances(inp, out, model, id_column, text_column,
+                   load_params(params).get("substances", {}))
+
+
+@app.command("train-substances")
+@one_line_errors
+def train_substances(out: ModelOut, inp: Annotated[
+        Path, typer.Option("--annotations", help="Prodigy JSONL with DRUG spans")] = REDDIT_NER,
+        params: ParamsOpt = None) -> None:
+    """DRUG-annotated texts (training side of the hash split) -> a recogniser directory."""
+    from pipeline.core.config import load_params
+    from pipeline.substances.stage import run_train
+
+    loaded = load_params(params)
+    run_train(inp, out, loaded.get("substances", {}), int(loaded.get("seed", 42)))
+
+
+@app.command("evaluate-substances")
+@one_line_errors
+def evaluate_substances(
+    out: OutPath,
+    inp: Annotated[Path, typer.Option("--annotations", help="Prodigy JSONL with DRUG spans")
+                   ] = REDDIT_NER,
+    model: SubstanceModelOpt = Path("models/substances"),
+    params: ParamsOpt = None,
+) -> None:
+    """Span precision/recall/F1 on the held-out side of the hash split -> metrics JSON."""
+    from pipeline.core.config import load_params
+    from pipeline.substances.stage import run_evaluate
+
+    run_evaluate(inp, out, model, load_params(params).get("substances", {}))
+
+
 # --- stage 4: analyse and report ------------------------------------------------------
 
 
@@ -295,6 +350,9 @@ def report(
     models_dir: Annotated[
         Path, typer.Option(help="folder of trained models (their cards write the method texts)")
     ] = Path("models"),
+    monitoring: Annotated[
+        Path | None, typer.Option(help="tables of `cryptodrug monitor` (shown when given)")
+    ] = None,
     params: ParamsOpt = None,
 ) -> None:
     """Analytics + stage metrics and summaries -> one offline HTML report with embedded
@@ -302,7 +360,8 @@ def report(
     from pipeline.report.stage import run_report
 
     page = run_report(inp, out, metrics_dir, params_section(params, "report")[0],
-                      reviews_summary, forum_summary, themes, segments, models_dir)
+                      reviews_summary, forum_summary, themes, segments, models_dir,
+                      monitoring)
     console.print(f"report -> {page}")
 
 
@@ -502,12 +561,30 @@ def export_qdpx(
     codes: Annotated[Path, typer.Argument(help="coded segments (code-themes output)")],
     out: OutPath,
     codebook: CodebookOpt = None,
+    corrections: CorrectionsOpt = None,
     params: ParamsOpt = None,
 ) -> None:
-    """Coded segments -> REFI-QDA project (.qdpx) for QualCoder, NVivo, ATLAS.ti, MAXQDA."""
+    """Coded segments, researchers' corrections, memos and coders -> REFI-QDA project (.qdpx)
+    for QualCoder, NVivo, ATLAS.ti, MAXQDA."""
     from pipeline.themes.stage import run_export
 
-    run_export(segments, codes, out, codebook, params_section(params, "themes")[0])
+    run_export(segments, codes, out, codebook, params_section(params, "themes")[0], corrections)
+
+
+@app.command("import-qdpx")
+@one_line_errors
+def import_qdpx(
+    project: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx) coded elsewhere")],
+    segments: Annotated[Path, typer.Argument(help="segments (import-answers output)")],
+    codebook: CodebookOpt = None,
+    corrections: CorrectionsOpt = None,
+    params: ParamsOpt = None,
+) -> None:
+    """A .qdpx coded in QualCoder, NVivo, ATLAS.ti or MAXQDA -> corrections with their coders
+    (for training and agreement)."""
+    from pipeline.themes.stage import run_import_qdpx
+
+    run_import_qdpx(project, segments, codebook, params_section(params, "themes")[0], corrections)
 
 
 @app.command()
@@ -574,15 +651,20 @@ def crawl(
 @one_line_errors
 def monitor(
     snapshots: Annotated[
-        list[Path], typer.Argument(help="ingested listings, one table per snapshot")
+        list[Path], typer.Argument(help="ingested listings, one table per snapshot, or folders "
+                                        "of them (and of per-market subfolders)")
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="folder for the monitoring tables")],
+    match: Annotated[
+        str, typer.Option(help="match listings across snapshots by listing_id or vendor_title "
+                               "(for scrapes whose ids change with the date)")
+    ] = "listing_id",
 ) -> None:
     """Snapshots of a market -> listing lifecycles, vendor activity, market series, changes."""
     from pipeline.monitor.stage import run_monitor
 
-    counts = run_monitor(snapshots, out)
-    console.print(f"{len(snapshots)} snapshots -> {out}: " + ", ".join(
+    counts = run_monitor(snapshots, out, match)
+    console.print(f"{counts['series']} snapshots -> {out}: " + ", ".join(
         f"{name} {n}" for name, n in counts.items()), highlight=False)
 
 
@@ -634,12 +716,14 @@ PANELS: dict[str, tuple[str, ...]] = {
     "1. Collect and ingest": ("crawl", "ingest"),
     "2. Classify listings": ("train-classifier", "evaluate-classifier", "compare-classifiers",
                              "audit-labels", "classify"),
-    "3. Extract quantities, prices, shipping": ("extract", "evaluate-extraction"),
+    "3. Extract quantities, prices, shipping": ("extract", "evaluate-extraction", "substances",
+                                                "train-substances", "evaluate-substances"),
     "4. Reviews and forum posts": ("review-corpus", "train-sentiment", "evaluate-sentiment",
                                    "sentiment", "forum-corpus", "train-harm-reduction",
                                    "evaluate-harm-reduction", "harm-reduction"),
     "5. Survey and interview answers": ("import-answers", "train-themes", "code-themes",
-                                        "evaluate-themes", "export-qdpx", "inspect"),
+                                        "evaluate-themes", "export-qdpx", "import-qdpx",
+                                        "inspect"),
     "6. Analyse and report": ("analyse", "report", "monitor"),
     "7. Share": ("export", "data-dictionary"),
 }

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from test_themes_browser import _Server, _tables
+from test_themes_browser import _Server, _tables, set_coder
 
 from pipeline.core.codebook import load_codebook
 from pipeline.inspect.app import create_app, same_origin
@@ -27,9 +27,12 @@ def _client(tmp_path, token: str | None = None) -> TestClient:
 
 
 def _csrf(client: TestClient, query: str = "") -> str:
+    """The session's CSRF token, with a coder name set (actions need one)."""
     page = client.get(f"/code/MOTIVE_PRICE{query}")
     assert page.status_code == 200, page.text
-    return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    assert set_coder(client) == csrf
+    return csrf
 
 
 def _form(csrf: str | None) -> dict[str, str]:
@@ -145,3 +148,50 @@ def test_live_server_on_loopback_refuses_rebinding_and_cross_site_posts(tmp_path
         assert request("POST", {**form, "Host": f"127.0.0.1:{port}", "Origin": EVIL}, body) == 403
         assert request("POST", {**form, "Host": f"127.0.0.1:{port}"}, body) == 403  # no token
     assert not (tmp_path / "c.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/coder", {"name": "mallory"}),
+        ("/memo", {"segment_id": "s1", "memo": "planted"}),
+        ("/undo", {}),
+    ],
+)
+def test_every_posting_form_checks_origin_and_csrf(tmp_path, path, form):
+    client = _client(tmp_path)
+    csrf = _csrf(client)
+    for headers, data in (({"Origin": EVIL}, {**form, "csrf": csrf}),
+                          ({}, form), ({}, {**form, "csrf": "0" * 64})):
+        answer = client.post(path, data=data, headers=headers, follow_redirects=False)
+        assert answer.status_code == 403, (headers, data)
+    assert not (tmp_path / "c.jsonl").exists()
+    assert "mallory" not in client.get("/").text
+
+
+def test_actions_need_a_coder_name_and_names_are_checked(tmp_path):
+    client = _client(tmp_path)
+    page = client.get("/code/MOTIVE_PRICE")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    answer = client.post("/correct", data=_form(csrf), follow_redirects=False)
+    assert answer.status_code == 403 and "coder name" in answer.text
+    assert not (tmp_path / "c.jsonl").exists()
+    for bad in ("", "   ", "x" * 41, "a\x00b"):
+        posted = client.post("/coder", data={"name": bad, "csrf": csrf}, follow_redirects=False)
+        assert posted.status_code == 400, bad
+    form = {"name": "  Ann  Smit ", "csrf": csrf, "back": "//evil.example"}
+    ok = client.post("/coder", data=form, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
+    assert '<b id="coder">Ann Smit</b>' in client.get("/").text
+    assert client.post("/correct", data=_form(csrf), follow_redirects=False).status_code == 303
+
+
+def test_the_script_is_served_here_and_no_inline_script_runs(tmp_path):
+    client = _client(tmp_path)
+    page = client.get("/code/MOTIVE_PRICE")
+    csp = page.headers["content-security-policy"]
+    policy = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert policy["script-src"] == "'self'"
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/inspect.js" defer>']
+    script = client.get("/static/inspect.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]

@@ -58,6 +58,15 @@ def csrf_of(page: str) -> str:
     return re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
 
 
+def set_coder(client: TestClient, name: str = "ann") -> str:
+    """Give the session a coder name, as the browser asks once; returns the CSRF token."""
+    csrf = csrf_of(client.get("/coder").text)
+    answer = client.post("/coder", data={"name": name, "csrf": csrf, "back": "/"},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return csrf
+
+
 def test_pages_token_and_corrections(tmp_path):
     segments, codes = _tables()
     corrections = tmp_path / "corrections.jsonl"
@@ -80,7 +89,8 @@ def test_pages_token_and_corrections(tmp_path):
     assert "1 segments" in client.get("/code/MOTIVE_PRICE?respondent=r1").text
     assert "0 segments" in client.get("/code/MOTIVE_PRICE?min_conf=0.95").text
     assert client.get("/code/MOTIVE_PRICE?min_conf=high").status_code == 400
-    assert "MOTIVE_PRICE</td><td>MOTIVE_QUALITY</td><td>1" in client.get("/cooccurrence").text
+    assert 'href="/cooccurrence/MOTIVE_PRICE/MOTIVE_QUALITY">1<' in client.get("/cooccurrence").text
+    set_coder(client)
     answer = client.post(
         "/correct",
         data={
@@ -96,6 +106,7 @@ def test_pages_token_and_corrections(tmp_path):
     assert answer.status_code == 303
     saved = [json.loads(line) for line in corrections.read_text().splitlines()]
     assert saved[0]["new_code"] == "VENDOR_REVIEWS" and saved[0]["text"].startswith("Cheaper")
+    assert saved[0]["coder"] == "ann"
     assert "0 segments" in client.get("/code/MOTIVE_QUALITY").text
     assert "(researcher)" in client.get("/code/VENDOR_REVIEWS").text
     bad = client.post(
@@ -191,6 +202,9 @@ def test_browser_correction_survives_a_rerun(tmp_path, project_root, sample_data
         page.goto(f"{url}/")
         assert "access token required" in page.content()
         page.goto(f"{url}/?token=tok")
+        page.click("#set-coder")  # asked once per session
+        page.fill("#coder-name", "ann")
+        page.click("button[type=submit]")
         page.click("a[href='/code/MOTIVE_PRICE']")
         page.select_option("select[name=lang]", str(target["lang"]))
         page.click("#filters button")
@@ -205,10 +219,11 @@ def test_browser_correction_survives_a_rerun(tmp_path, project_root, sample_data
         browser.close()
 
     saved = [json.loads(line) for line in corrections.read_text().splitlines()]
-    assert (saved[0]["segment_id"], saved[0]["code"], saved[0]["action"]) == (
+    assert (saved[0]["segment_id"], saved[0]["code"], saved[0]["action"], saved[0]["coder"]) == (
         target["segment_id"],
         "MOTIVE_PRICE",
         "reject",
+        "ann",
     )
     model_meta = tmp_path / "model-2" / "model_card.json"
     second = pd.read_parquet(rerun("2"))
