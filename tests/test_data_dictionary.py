@@ -22,13 +22,18 @@ SPECS = [spec for group in all_tables().values() for spec in group.values()]
 FAST = {"word_features": 5000, "char_hash_bits": 14, "n_jobs": 1}
 
 
-def sample_commands(markets: dict[str, str]) -> list[list[str]]:
+def sample_commands(markets: dict[str, str], snapshots: dict[str, dict[str, str]]
+                    ) -> list[list[str]]:
     """The stage commands of dvc.yaml that write tables, with dvc.yaml's paths."""
     p = ["--params", "params.yaml"]
     listings = "data/interim/listings"
     return [
         *[["ingest", "--market", m, f"data/sample/{folder}", "-o", f"{listings}/{m}.parquet"]
           for m, folder in markets.items()],
+        *[["ingest", "--market", s["market"], f"data/sample/{s['path']}", "-o",
+           f"data/interim/snapshots/{s['market']}/{s['date']}.parquet"]
+          for s in snapshots.values()],
+        ["monitor", "data/interim/snapshots", "-o", "data/processed/monitoring"],
         ["train-classifier", listings, "-o", "models/classifier", *p],
         ["classify", listings, "-o", "data/processed/listings_classified.parquet",
          "--model", "models/classifier", *p],
@@ -72,7 +77,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_params(params, run / "params.yaml")
     with pytest.MonkeyPatch.context() as patch:  # relative paths, as DVC runs them
         patch.chdir(run)
-        for argv in sample_commands(params["data"]["markets"]):
+        for argv in sample_commands(params["data"]["markets"], params["data"]["snapshots"]):
             result = CliRunner().invoke(app, argv)
             assert result.exit_code == 0, f"{' '.join(argv)}: {result.output}"
     return run
@@ -110,7 +115,8 @@ def test_every_parquet_in_dvc_yaml_is_declared(project_root: Path):
     declared = {spec.path for spec in SPECS}
     folders = {spec.path.rsplit("/", 1)[0] for spec in SPECS}
     for out in outs:
-        path = re.sub(r"\$\{key\}", "<market>", out)
+        path = re.sub(r"\$\{(key|item\.market)\}", "<market>", out).replace("${item.date}",
+                                                                          "<date>")
         if path.endswith(".parquet"):
             assert path in declared, f"{path} (dvc.yaml) is not in pipeline/core/tables.py"
         elif path.startswith("data/") and "." not in path.rsplit("/", 1)[-1]:

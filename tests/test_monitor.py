@@ -30,16 +30,16 @@ def test_two_snapshots_give_lifecycles_moves_series_and_changes(tmp_path: Path) 
     first.to_csv(paths[1], index=False)
     counts = run_monitor(paths, tmp_path / "out")
     assert counts["lifecycles"] == 4
-    life = pd.read_csv(tmp_path / "out" / "lifecycles.csv").set_index("listing_id")
+    life = pd.read_parquet(tmp_path / "out" / "lifecycles.parquet").set_index("listing_id")
     assert life.loc["a", "first_seen"] == "2024-07-06" and life.loc["a", "price_changes"] == 1
     assert bool(life.loc["b", "disappeared"]) and not bool(life.loc["d", "disappeared"])
-    vendors = pd.read_csv(tmp_path / "out" / "vendors.csv").set_index("vendor")
+    vendors = pd.read_parquet(tmp_path / "out" / "vendors.parquet").set_index("vendor")
     assert vendors.loc["Kaaskop", "origin_first"] == "Netherlands"
     assert bool(vendors.loc["Kaaskop", "moved"]) and bool(vendors.loc["Newbie", "new_entrant"])
     assert bool(vendors.loc["Waffle", "exited"])
-    series = pd.read_csv(tmp_path / "out" / "series.csv")
+    series = pd.read_parquet(tmp_path / "out" / "series.parquet")
     assert series["belgian_vendors"].tolist() == [1, 1] and series["listings"].tolist() == [3, 2]
-    changed = pd.read_csv(tmp_path / "out" / "changes.csv")
+    changed = pd.read_parquet(tmp_path / "out" / "changes.parquet")
     assert sorted(changed["change"]) == ["listing_gone", "listing_gone", "listing_new",
                                          "price_changed", "vendor_gone", "vendor_moved",
                                          "vendor_new"]
@@ -54,11 +54,11 @@ def test_a_snapshot_without_listing_ids_is_refused(tmp_path: Path) -> None:
 
 def consistent(out: Path, n_snapshots: int) -> pd.DataFrame:
     """The monitoring tables agree with each other; returns the lifecycles."""
-    life = pd.read_csv(out / "lifecycles.csv")
-    series = pd.read_csv(out / "series.csv")
-    vendors = pd.read_csv(out / "vendors.csv")
-    prices = pd.read_csv(out / "prices.csv")
-    changes = pd.read_csv(out / "changes.csv")
+    life = pd.read_parquet(out / "lifecycles.parquet")
+    series = pd.read_parquet(out / "series.parquet")
+    vendors = pd.read_parquet(out / "vendors.parquet")
+    prices = pd.read_parquet(out / "prices.parquet")
+    changes = pd.read_parquet(out / "changes.parquet")
     assert len(series) == n_snapshots and life["listing_id"].is_unique
     assert life["snapshots"].sum() == series["listings"].sum(), "listing x snapshot pairs"
     assert vendors["snapshots"].sum() == series["vendors"].sum(), "vendor x snapshot pairs"

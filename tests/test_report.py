@@ -14,6 +14,7 @@ import pytest
 from pipeline.analyse import analyse
 from pipeline.core.config import load_params
 from pipeline.core.io import InputError, write_table
+from pipeline.monitor.stage import run_monitor
 from pipeline.report.sections import (
     agreement_table,
     code_counts,
@@ -26,8 +27,9 @@ from pipeline.report.stage import optional_table, run_report
 
 MARKET_FIGURES = ["fig-shares", "fig-time", "fig-mix", "fig-destinations", "fig-transactions",
                   "fig-multi", "fig-migration"]
+MONITOR_FIGURES = ["fig-monitor-series", "fig-monitor-entries", "fig-monitor-prices"]
 STAGE_FIGURES = ["fig-sentiment-vendors", "fig-sentiment-countries", "fig-review-risks",
-                 "fig-forum-labels", "fig-theme-codes"]
+                 "fig-forum-labels", "fig-theme-codes", *MONITOR_FIGURES]
 FIGURES = MARKET_FIGURES + STAGE_FIGURES
 CHROMIUM = "/usr/bin/chromium"
 
@@ -96,6 +98,24 @@ def write_stage_outputs(root: Path, metrics: Path) -> dict[str, Path]:
             "segments": segments}
 
 
+def write_monitoring(root: Path) -> Path:
+    """Two hand-made snapshots of one market (written here) through `run_monitor`: a
+    listing gone, one new from a new Belgian vendor, one price changed."""
+    snapshots = []
+    for day, rows in (("2019-03-01", [("a", "Kaaskop", "€10", "NL"), ("b", "Kaaskop", "€20",
+                                                                       "NL")]),
+                      ("2019-03-04", [("a", "Kaaskop", "€12", "NL"), ("c", "Waffle", "€5",
+                                                                       "BE")])):
+        snapshots.append(root / "snapshots" / f"{day}.parquet")
+        write_table(pd.DataFrame([
+            {"market": "old", "listing_id": lid, "vendor": vendor, "title": lid,
+             "price_raw": price, "ships_from": origin, "scraped_at": day,
+             "category": "cannabis", "price_per_g_eur": 9.0}
+            for lid, vendor, price, origin in rows]), snapshots[-1])
+    run_monitor(snapshots, root / "monitoring")
+    return root / "monitoring"
+
+
 def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
     params = load_params()
     cfg = {**params["analyse"],
@@ -120,7 +140,7 @@ def report_html(tmp_path: Path) -> Path:
     analytics, metrics = write_inputs(tmp_path)
     stage = write_stage_outputs(tmp_path, metrics)
     return run_report(analytics, tmp_path / "index.html", metrics, load_params()["report"],
-                      **stage)
+                      **stage, monitoring=write_monitoring(tmp_path))
 
 
 def test_report_reads_off_the_focus_country(report_html: Path):
@@ -162,11 +182,26 @@ def test_report_shows_reviews_forums_and_themes(report_html: Path):
     assert "not run" not in text.split("Review sentiment")[1].split("Model evaluations")[0]
 
 
+def test_report_shows_the_monitoring_series_entries_and_changes(report_html: Path):
+    html = report_html.read_text()
+    section = html.split('<h2 id="monitoring">')[1].split("<h2")[0]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    assert all(f'id="{fig}"' in section for fig in MONITOR_FIGURES)
+    assert ("old: 2 snapshots from 2019-03-01 to 2019-03-04; the last holds 2 listings of 2 "
+            "vendors, 1 of them shipping from Belgium") in text
+    assert "1 listings new, 1 gone, 1 with a new price (of 2)" in text
+    assert "n = 4 listing sightings in 2 snapshots" in text      # the series' n
+    assert "n = 4 listing sightings with a per-gram price" in text
+    assert section.count('<tr class="low-n">') == 4              # 2 series + 2 price rows
+    assert "vendor_new old Waffle BE" in text
+
+
 def test_same_inputs_give_the_same_bytes(report_html: Path, tmp_path: Path):
     analytics, metrics = tmp_path / "analytics", tmp_path / "metrics"
     stage = {"reviews_summary": tmp_path / "reviews_summary",
              "forum_summary": tmp_path / "forum_posts_summary.parquet",
-             "themes": tmp_path / "themes.parquet", "segments": tmp_path / "segments.parquet"}
+             "themes": tmp_path / "themes.parquet", "segments": tmp_path / "segments.parquet",
+             "monitoring": tmp_path / "monitoring"}
     again = run_report(analytics, tmp_path / "again.html", metrics, load_params()["report"],
                        **stage)
     assert again.read_bytes() == report_html.read_bytes()
@@ -187,7 +222,7 @@ def test_report_says_not_run_for_absent_stages(tmp_path: Path):
     html = run_report(analytics, tmp_path / "index.html", metrics, load_params()["report"],
                       tmp_path / "absent", tmp_path / "absent.parquet",
                       tmp_path / "absent.parquet", tmp_path / "absent.parquet").read_text()
-    for section in ("reviews", "forums", "themes"):
+    for section in ("monitoring", "reviews", "forums", "themes"):
         body = html.split(f'<h2 id="{section}">')[1].split("<h2")[0]
         assert '<p class="notrun">not run' in body
     assert html.count('src="data:image/png;base64,') == len(MARKET_FIGURES)

@@ -135,19 +135,19 @@ def test_two_crawls_ingested_from_their_warcs_give_lifecycles_series_and_changes
     out = tmp_path / "monitoring"
     done = harness.run_cli("monitor", *map(str, tables), "-o", str(out))
     assert done.returncode == 0, done.stderr
-    life = pd.read_csv(out / "lifecycles.csv", dtype={"listing_id": str}).set_index("listing_id")
+    life = pd.read_parquet(out / "lifecycles.parquet").set_index("listing_id")
     assert len(life) == 14 and life["disappeared"].sum() == 1
     assert bool(life.loc["fixture-100009", "disappeared"])
     assert life.loc["fixture-100003", "price_changes"] == 1
     assert life.loc["fixture-100001", "price_changes"] == 0
     assert life.loc["fixture-100012", "snapshots"] == 1
     assert not bool(life.loc["fixture-100012", "disappeared"])
-    vendors = pd.read_csv(out / "vendors.csv").set_index("vendor")
+    vendors = pd.read_parquet(out / "vendors.parquet").set_index("vendor")
     assert vendors["new_entrant"].sum() == 1 and bool(vendors.loc["EifelExpress", "new_entrant"])
-    series = pd.read_csv(out / "series.csv")
+    series = pd.read_parquet(out / "series.parquet")
     assert series["snapshot"].tolist() == ["day0", "day1"]
     assert series["listings"].tolist() == [12, 13]
-    changes = pd.read_csv(out / "changes.csv")
+    changes = pd.read_parquet(out / "changes.parquet")
     by_kind = changes.groupby("change")["key"].apply(sorted).to_dict()
     assert by_kind["listing_gone"] == ["fixture-100009"]
     assert by_kind["listing_new"] == ["fixture-100012", "fixture-100013"]

@@ -22,6 +22,7 @@ KEY = ["market", "listing_id"]
 VENDOR = ["market", "vendor"]
 BELGIUM = {"BE", "Belgium", "België", "Belgique"}
 MATCHES = ("listing_id", "vendor_title")
+SNAPSHOT = ["market", "snapshot", "snapshot_date"]
 
 
 def origin(snapshots: pd.DataFrame) -> pd.Series:
@@ -113,20 +114,35 @@ def vendor_activity(stacked: pd.DataFrame) -> pd.DataFrame:
 
 
 def market_series(stacked: pd.DataFrame) -> pd.DataFrame:
-    """Per snapshot (and market): listings, vendors, Belgian vendors, median price per
-    gram (per category when extract and classify ran)."""
-    stacked = stacked.assign(belgian=stacked["origin"].isin(BELGIUM))
-    keys = ["market", "snapshot", "snapshot_date"]
-    series = stacked.groupby(keys, sort=False).agg(
+    """Per snapshot (and market): listings, vendors, Belgian vendors, and the median price
+    per gram with its n (listings with a per-gram price: none before `extract` ran)."""
+    stacked = stacked.assign(belgian=stacked["origin"].isin(BELGIUM),
+                             per_g=_per_gram(stacked))
+    series = stacked.groupby(SNAPSHOT, sort=False).agg(
         listings=("listing_id", "nunique"), vendors=("vendor", "nunique"),
         belgian_vendors=("vendor", lambda v: v[stacked.loc[v.index, "belgian"]].nunique()),
+        listings_per_g=("per_g", "count"), median_price_per_g_eur=("per_g", "median"),
     ).reset_index()
-    if "price_per_g_eur" in stacked:
-        by = [*keys, "category"] if "category" in stacked else keys
-        medians = (stacked.groupby(by, sort=False)["price_per_g_eur"].median()
-                   .rename("median_price_per_g_eur").reset_index())
-        series = series.merge(medians, on=keys, how="left")
-    return series
+    return series.astype({"listings_per_g": "int64", "median_price_per_g_eur": "float64"})
+
+
+def category_prices(stacked: pd.DataFrame) -> pd.DataFrame:
+    """Per snapshot and drug category: the median price per gram and its n; empty unless
+    the snapshots went through `classify` and `extract` (a category and a per-gram price)."""
+    columns = [*SNAPSHOT, "category", "listings_per_g", "median_price_per_g_eur"]
+    if "category" not in stacked:
+        return pd.DataFrame(columns=columns)
+    priced = stacked.assign(per_g=_per_gram(stacked)).dropna(subset=["per_g", "category"])
+    out = priced.groupby([*SNAPSHOT, "category"], sort=False).agg(
+        listings_per_g=("per_g", "count"), median_price_per_g_eur=("per_g", "median"),
+    ).reset_index()
+    return out[columns]
+
+
+def _per_gram(stacked: pd.DataFrame) -> pd.Series:
+    if "price_per_g_eur" not in stacked:
+        return pd.Series(float("nan"), index=stacked.index)
+    return pd.to_numeric(stacked["price_per_g_eur"], errors="coerce")
 
 
 def changes(stacked: pd.DataFrame) -> pd.DataFrame:
@@ -157,3 +173,16 @@ def changes(stacked: pd.DataFrame) -> pd.DataFrame:
         if origins_before[key] != origins_after[key]:
             rows.append(("vendor_moved", *key, origins_before[key], origins_after[key]))
     return pd.DataFrame(rows, columns=["change", "market", "key", "before", "after"])
+
+
+OUTPUTS = {"lifecycles": lifecycles, "prices": price_history, "vendors": vendor_activity,
+           "series": market_series, "category_prices": category_prices, "changes": changes}
+
+
+def monitoring_tables(stacked: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every monitoring table, built market by market (each market's own first and last
+    snapshot decide entries, exits and disappearances) and stacked."""
+    per_market = [{name: build(group) for name, build in OUTPUTS.items()}
+                  for _, group in stacked.groupby("market", sort=True)]
+    return {name: pd.concat([tables[name] for tables in per_market], ignore_index=True)
+            for name in OUTPUTS}

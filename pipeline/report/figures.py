@@ -11,6 +11,7 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -308,3 +309,100 @@ def fig_theme_codes(themes: pd.DataFrame, order: list[str] | None, dpi: int) -> 
         ax.legend(fontsize=8, title=None, loc="best")
     return _png(fig, dpi)
 
+
+
+def _dates(rows: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(rows["snapshot_date"], errors="coerce")
+
+
+def _date_axis(ax: plt.Axes, rows: pd.DataFrame) -> None:
+    """Snapshot days as the ticks (a dozen at most), written as ISO dates."""
+    days = sorted(_dates(rows).dropna().unique())
+    if len(days) <= 12:
+        ax.set_xticks(days)
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
+    ax.tick_params(axis="x", rotation=30, labelsize=8)
+
+
+def _low_points(ax: plt.Axes, xs: pd.Series, ys: pd.Series, low: pd.Series) -> None:
+    """Grey markers over the points resting on fewer than the report's `min_n`."""
+    if low.any():
+        ax.plot(xs[low], ys[low], linestyle="", marker="o", color=LOW, markersize=7, zorder=3)
+
+
+def fig_monitor_series(series: pd.DataFrame, min_n: int, dpi: int) -> str:
+    """Listings, vendors and Belgian vendors per snapshot: colour = measure, marker =
+    market; points of snapshots with fewer than `min_n` listings greyed."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    if series.empty:
+        _empty(ax, "snapshots")
+        return _png(fig, dpi)
+    handles = []
+    for j, (market, rows) in enumerate(series.groupby("market", sort=True)):
+        xs, low = _dates(rows), rows["listings"] < min_n
+        for k, column in enumerate(("listings", "vendors", "belgian_vendors")):
+            ax.plot(xs, rows[column], marker=MARKERS[j % len(MARKERS)], color=f"C{k}",
+                    linewidth=1, markersize=5)
+            _low_points(ax, xs, rows[column], low)
+        handles.append(plt.Line2D([], [], color="#444", marker=MARKERS[j % len(MARKERS)],
+                                  linestyle="", label=f"{market} (n={int(rows['listings'].sum()):,}"
+                                  f" listing sightings, {len(rows)} snapshots)"))
+    handles = [plt.Line2D([], [], color=f"C{k}", linewidth=2, label=label) for k, label in
+               enumerate(("listings", "vendors", "Belgian vendors"))] + handles
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_ylabel("count per snapshot")
+    ax.set_ylim(bottom=0)
+    _date_axis(ax, series)
+    _low_note(ax, min_n, bool((series["listings"] < min_n).any()))
+    return _png(fig, dpi)
+
+
+def fig_monitor_entries(entries: pd.DataFrame, dpi: int) -> str:
+    """New (up) and gone (down) listings and vendors at each snapshot after a market's
+    first; n under each snapshot = listings and vendors in the snapshot before."""
+    rows = entries.assign(listings_before=entries.groupby("market")["listings"].shift(),
+                          vendors_before=entries.groupby("market")["vendors"].shift())
+    rows = rows.dropna(subset=["listings_new"]).reset_index(drop=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, what in zip(axes, ("listings", "vendors"), strict=True):
+        if rows.empty:
+            _empty(ax, "second snapshot")
+            continue
+        x = np.arange(len(rows))
+        new, gone = rows[f"{what}_new"].astype(int), rows[f"{what}_gone"].astype(int)
+        up = ax.bar(x, new, width=0.5, color=POSITIVE, label="new")
+        down = ax.bar(x, -gone, width=0.5, color=NEGATIVE, label="gone")
+        ax.bar_label(up, [f"{v:,}" for v in new], fontsize=7)
+        ax.bar_label(down, [f"{v:,}" for v in gone], fontsize=7)
+        ax.axhline(0, color="#444", linewidth=0.8)
+        ax.set_xticks(x, [f"{m} {d}\n(n={int(n):,})" for m, d, n in zip(
+            rows["market"], rows["snapshot_date"], rows[f"{what}_before"], strict=True)],
+            fontsize=7, rotation=30 if len(rows) > 4 else 0)
+        ax.set_title(what, fontsize=9)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{abs(v):g}")
+        ax.set_xlim(-0.75, len(rows) - 0.25)
+        ax.legend(fontsize=7)
+    return _png(fig, dpi)
+
+
+def fig_monitor_prices(prices: pd.DataFrame, min_n: int, dpi: int) -> str:
+    """Median price per gram per drug category and snapshot (one line per market and
+    category, n in the legend); points resting on fewer than `min_n` listings greyed."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    if prices.empty:
+        _empty(ax, "per-gram prices (classify and extract the snapshots)")
+        return _png(fig, dpi)
+    for k, ((market, category), rows) in enumerate(
+            prices.groupby(["market", "category"], sort=True)):
+        xs = _dates(rows)
+        ax.plot(xs, rows["median_price_per_g_eur"], marker=MARKERS[k % len(MARKERS)],
+                linewidth=1, color=f"C{k % 10}",
+                label=f"{market} {category} (n={int(rows['listings_per_g'].sum()):,})")
+        _low_points(ax, xs, rows["median_price_per_g_eur"], rows["listings_per_g"] < min_n)
+    ax.set_yscale("log")
+    ax.set_ylabel("median EUR per gram (log scale)")
+    _date_axis(ax, prices)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _low_note(ax, min_n, bool((prices["listings_per_g"] < min_n).any()))
+    return _png(fig, dpi)

@@ -20,6 +20,9 @@ from pipeline.report.figures import (
     fig_forum_labels,
     fig_migration,
     fig_mix,
+    fig_monitor_entries,
+    fig_monitor_prices,
+    fig_monitor_series,
     fig_multi,
     fig_review_risks,
     fig_sentiment,
@@ -31,8 +34,10 @@ from pipeline.report.figures import (
 from pipeline.report.sections import (
     ALL,
     agreement_table,
+    change_counts,
     code_counts,
     coverage_tables,
+    entries_exits,
     evaluation_table,
     focus_destinations,
     focus_links,
@@ -42,6 +47,7 @@ from pipeline.report.sections import (
     inductive_rows,
     key_figures,
     method_from_card,
+    monitoring_key_figures,
     multi_country_trend,
     review_key_figures,
     sentiment_rows,
@@ -114,6 +120,38 @@ def stage_results_context(results: dict[str, Any], focus: str, top: int, dpi: in
     return {"reviews": reviews, "forums": forums, "themes": themes}
 
 
+def monitoring_context(tables: dict[str, pd.DataFrame], top: int, min_n: int, dpi: int
+                       ) -> dict[str, Any]:
+    """Figures, tables and sentences of the monitoring section, from the tables of
+    `cryptodrug monitor`: market series, entries and exits, prices per gram, the change
+    list between the last two snapshots."""
+    series, changes = tables["series"], tables["changes"]
+    entries = entries_exits(series, tables["lifecycles"], tables["vendors"])
+    moved = tables["vendors"][tables["vendors"]["moved"].astype(bool)]
+    return {
+        "key": monitoring_key_figures(series, changes),
+        "snapshots": len(series), "sightings": int(series["listings"].sum()),
+        "markets": sorted(series["market"].unique()),
+        "priced": int(tables["category_prices"]["listings_per_g"].sum()),
+        "changes_total": len(changes), "changes_shown": min(len(changes), 2 * top),
+        "figures": {
+            "series": fig_monitor_series(series, min_n, dpi),
+            "entries": fig_monitor_entries(entries, dpi),
+            "prices": fig_monitor_prices(tables["category_prices"], min_n, dpi),
+        },
+        "tables": {
+            "series": html_table(series, (), ("median_price_per_g_eur",), "listings", min_n),
+            "entries": html_table(entries),
+            "prices": html_table(tables["category_prices"], (), ("median_price_per_g_eur",),
+                                 "listings_per_g", min_n),
+            "change_counts": html_table(change_counts(changes)),
+            "changes": html_table(changes.head(2 * top)),
+            "moved": html_table(moved[["market", "vendor", "first_seen", "last_seen",
+                                       "origin_first", "origin_last"]]),
+        },
+    }
+
+
 def _cell(value: Any, kind: str) -> str:
     if value is None or (not isinstance(value, list | tuple | np.ndarray) and pd.isna(value)):
         return "no data" if kind in ("percent", "money") else ""
@@ -173,10 +211,12 @@ def data_period(shares: pd.DataFrame) -> str:
 def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
                   stage_metrics: dict[str, dict | None], cfg: dict[str, Any],
                   results: dict[str, Any] | None = None, ingest: dict[str, dict] | None = None,
-                  cards: dict[str, dict] | None = None) -> dict[str, Any]:
+                  cards: dict[str, dict] | None = None,
+                  monitoring: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
     """Everything the template shows: figures, tables and key sentences; `results` are the
     review, forum and theme summaries (see `load_stage_results`), absent ones "not run";
-    `ingest` the per-market ingest metrics, `cards` the model cards by model folder."""
+    `ingest` the per-market ingest metrics, `cards` the model cards by model folder,
+    `monitoring` the tables of `cryptodrug monitor` (None: "not run")."""
     focus, neighbours = cfg["focus_country"], list(cfg["neighbours"])
     countries, top, dpi = [focus, *neighbours], int(cfg["top_rows"]), int(cfg["figure_dpi"])
     min_n = int(cfg.get("min_n", 30))
@@ -236,6 +276,8 @@ def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
         },
         "linker": summary.get("linker_evaluation", {}),
         **stage_results_context(results or {}, focus, top, dpi),
+        "monitoring": monitoring_context(monitoring, top, min_n, dpi)
+        if monitoring is not None else None,
         "stage_metrics": {
             name: (html_table(evaluation_table(m, list(cfg["headline_metrics"])))
                    if m is not None else None)

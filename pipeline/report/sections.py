@@ -311,3 +311,65 @@ def inductive_rows(inductive: dict, segments: pd.DataFrame | None, chars: int = 
                                  for e in examples]})
     return out
 
+
+
+# --- market monitoring (the tables of `cryptodrug monitor`) -----------------------------
+
+CHANGE_KINDS = ("listing_new", "listing_gone", "price_changed", "vendor_new", "vendor_gone",
+                "vendor_moved")
+
+
+def entries_exits(series: pd.DataFrame, lifecycles: pd.DataFrame, vendors: pd.DataFrame
+                  ) -> pd.DataFrame:
+    """Per market and snapshot: listings and vendors, how many were first seen in it and
+    how many were last seen in the snapshot before (gone for good); empty on the first."""
+    rows = []
+    for market, snaps in series.groupby("market", sort=True):
+        life = lifecycles[lifecycles["market"] == market]
+        vend = vendors[vendors["market"] == market]
+        dates = list(snaps["snapshot_date"])
+        for i, (date, listings, count) in enumerate(
+                zip(dates, snaps["listings"], snaps["vendors"], strict=True)):
+            later = i > 0
+            rows.append({
+                "market": market, "snapshot_date": date, "listings": listings,
+                "listings_new": int((life["first_seen"] == date).sum()) if later else None,
+                "listings_gone": int((life["last_seen"] == dates[i - 1]).sum()) if later
+                else None,
+                "vendors": count,
+                "vendors_new": int((vend["first_seen"] == date).sum()) if later else None,
+                "vendors_gone": int((vend["last_seen"] == dates[i - 1]).sum()) if later
+                else None,
+            })
+    columns = ["market", "snapshot_date", "listings", "listings_new", "listings_gone",
+               "vendors", "vendors_new", "vendors_gone"]
+    return pd.DataFrame(rows, columns=columns).astype(
+        {c: "Int64" for c in columns[2:]})
+
+
+def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
+    """Changes between the last two snapshots, counted per market and kind."""
+    counts = changes.groupby(["market", "change"]).size().unstack(fill_value=0)
+    return (counts.reindex(columns=[k for k in CHANGE_KINDS if k in counts.columns])
+            .rename_axis(columns=None).reset_index())
+
+
+def monitoring_key_figures(series: pd.DataFrame, changes: pd.DataFrame) -> list[str]:
+    """Per market: its snapshots, what the last one holds, and what changed since the one
+    before, each count with what it rests on."""
+    lines = []
+    kinds = changes.groupby(["market", "change"]).size()
+    for market, snaps in series.groupby("market", sort=True):
+        last = snaps.iloc[-1]
+        line = (f"{market}: {len(snaps)} snapshot{'s' if len(snaps) != 1 else ''} from "
+                f"{snaps['snapshot_date'].iloc[0]} to {last['snapshot_date']}; the last holds "
+                f"{int(last['listings']):,} listings of {int(last['vendors']):,} vendors, "
+                f"{int(last['belgian_vendors']):,} of them shipping from Belgium")
+        if len(snaps) > 1:
+            got = {k: int(kinds.get((market, k), 0)) for k in CHANGE_KINDS}
+            line += (f". Since {snaps['snapshot_date'].iloc[-2]}: {got['listing_new']} listings "
+                     f"new, {got['listing_gone']} gone, {got['price_changed']} with a new "
+                     f"price (of {int(snaps['listings'].iloc[-2]):,}); {got['vendor_new']} "
+                     f"vendors new, {got['vendor_gone']} gone, {got['vendor_moved']} moved")
+        lines.append(line + ".")
+    return lines

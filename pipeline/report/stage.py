@@ -24,9 +24,11 @@ from pipeline.core.tables import (
     ANALYTICS_SUMMARY,
     FORUM_SUMMARY,
     INDUCTIVE_SUFFIX,
+    MONITORING,
     REVIEW_SUMMARIES,
     SEGMENTS,
     THEMES,
+    TableSpec,
 )
 from pipeline.report.render import build_context, render_report
 
@@ -42,11 +44,16 @@ def load_analytics(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any
     missing = [s.file for s in specs.values() if not (folder / s.file).exists()]
     if missing or not (folder / ANALYTICS_SUMMARY).exists():
         raise InputError(f"{folder}: not an analytics folder (run `cryptodrug analyse` first)")
+    return read_checked(folder, specs), json.loads((folder / ANALYTICS_SUMMARY).read_text())
+
+
+def read_checked(folder: Path, specs: dict[str, TableSpec]) -> dict[str, pd.DataFrame]:
+    """Each declared table in `folder`, checked for the columns the report reads."""
     tables = {}
     for name, spec in specs.items():
         tables[name] = read_table(folder / spec.file)
         require_columns(tables[name], spec.columns, folder / spec.file)
-    return tables, json.loads((folder / ANALYTICS_SUMMARY).read_text())
+    return tables
 
 
 def load_stage_metrics(folder: Path, names: list[str]) -> dict[str, dict | None]:
@@ -87,6 +94,14 @@ def load_stage_results(reviews_summary: Path | None, forum_summary: Path | None,
     return results
 
 
+def load_monitoring(folder: Path | None) -> dict[str, pd.DataFrame] | None:
+    """The tables `cryptodrug monitor` wrote (checked for the columns the report reads), or
+    None when no monitoring folder is given or it does not exist."""
+    if folder is None or not folder.is_dir():
+        return None
+    return read_checked(folder, MONITORING)
+
+
 def load_ingest_metrics(metrics_dir: Path) -> dict[str, dict]:
     """What ingest measured per market (`METRICS/ingest/<market>.json`): rows in and out,
     quarantined, fill rates."""
@@ -107,15 +122,16 @@ def load_model_cards(models_dir: Path | None) -> dict[str, dict]:
 def run_report(analytics: Path, out: Path, metrics_dir: Path, params: dict[str, Any],
                reviews_summary: Path | None = None, forum_summary: Path | None = None,
                themes: Path | None = None, segments: Path | None = None,
-               models_dir: Path | None = None) -> Path:
-    """IO layer: read the analytics, metrics, stage summaries and model cards, write the
-    HTML page. `params` is the `report` params section."""
+               models_dir: Path | None = None, monitoring: Path | None = None) -> Path:
+    """IO layer: read the analytics, metrics, stage summaries, model cards and monitoring
+    tables, write the HTML page. `params` is the `report` params section."""
     tables, summary = load_analytics(analytics)
     stage_metrics = load_stage_metrics(metrics_dir, list(params["stage_metrics"]))
     results = load_stage_results(reviews_summary, forum_summary, themes, segments, metrics_dir)
     html = render_report(build_context(tables, summary, stage_metrics, params, results,
                                        load_ingest_metrics(metrics_dir),
-                                       load_model_cards(models_dir)))
+                                       load_model_cards(models_dir),
+                                       load_monitoring(monitoring)))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
