@@ -551,6 +551,88 @@ THEMING: dict[str, TableSpec] = {spec.name: spec for spec in (
 )}
 
 
+# --- monitoring: snapshots of a market over time (issue 18) --------------------------------
+
+SNAP = "data/interim/snapshots/<market>/<date>"
+# `cryptodrug ingest` of one dated snapshot: the ingest tables, one set per snapshot
+SNAPSHOTS: dict[str, TableSpec] = {f"snapshot_{spec.name}": replace(
+    spec, name=f"snapshot_{spec.name}", path=SNAP + spec.path.split("<market>", 1)[1],
+    file="<date>" + spec.file.split("<market>", 1)[1],
+    row=f"{spec.row}, in one dated snapshot (`<date>` = the snapshot's day)")
+    for spec in INGEST.values()}
+M = "data/processed/monitoring/"
+SNAPSHOT_KEY = (
+    MARKET,
+    _need("snapshot", "string", "snapshot label: the stem of its ingested table (its date)"),
+    _need("snapshot_date", "string", "the snapshot's day: the most common `scraped_at` of "
+          "its rows", "date"),
+)
+PER_GRAM = (
+    _need("listings_per_g", "integer", "listings with a price per gram: the n of "
+          "`median_price_per_g_eur` (0 before `extract` ran on the snapshots)", "listings"),
+    _need("median_price_per_g_eur", "float", "median price per gram; empty (no data) where "
+          "`listings_per_g` is 0", "EUR/g"),
+)
+LISTING_KEY = _need("listing_id", "string", "listing id as matched across snapshots: ingest's "
+                    "id, or a key of vendor and title with `--match vendor_title`")
+# by file stem, as `cryptodrug monitor` names its outputs
+MONITORING: dict[str, TableSpec] = {spec.file.removesuffix(".parquet"): spec for spec in (
+    _table("lifecycles", M + "lifecycles.parquet", "monitor", "one listing of one market",
+           MARKET, LISTING_KEY, VENDOR, _need("title", "string", "title in its last snapshot"),
+           _need("first_seen", "string", "day of the first snapshot showing it", "date"),
+           _need("last_seen", "string", "day of the last snapshot showing it", "date"),
+           _need("snapshots", "integer", "snapshots showing it", "snapshots"),
+           _need("first_price", "string", "price as shown in its first snapshot"),
+           _need("last_price", "string", "price as shown in its last snapshot"),
+           _need("price_changes", "integer", "times the shown price changed between "
+                 "consecutive sightings", "changes"),
+           _need("disappeared", "boolean", "absent from the market's last snapshot")),
+    _table("prices", M + "prices.parquet", "monitor", "one listing in one snapshot",
+           MARKET, LISTING_KEY, *SNAPSHOT_KEY[1:],
+           _need("price_raw", "string", "price as shown"),
+           _col("price_eur", "float", "price in EUR (snapshots that went through `extract`)",
+                "EUR"),
+           _col("price_per_g_eur", "float", "price per gram (after `extract`)", "EUR/g"),
+           _col("category", "string", "drug category id (after `classify`)")),
+    _table("monitor_vendors", M + "vendors.parquet", "monitor", "one vendor of one market",
+           MARKET, VENDOR,
+           _need("first_seen", "string", "day of the first snapshot with a listing", "date"),
+           _need("last_seen", "string", "day of the last snapshot with a listing", "date"),
+           _need("snapshots", "integer", "snapshots with a listing of the vendor",
+                 "snapshots"),
+           _need("listings_max", "integer", "most listings in one snapshot", "listings"),
+           _need("new_entrant", "boolean", "absent from the market's first snapshot"),
+           _need("exited", "boolean", "absent from the market's last snapshot"),
+           _need("origin_first", "string", "ships-from in its first snapshot (`/`-joined "
+                 "when several)"),
+           _need("origin_last", "string", "ships-from in its last snapshot"),
+           _need("moved", "boolean", "`origin_first` differs from `origin_last` (NL -> BE)"),
+           file="vendors.parquet"),
+    _table("series", M + "series.parquet", "monitor", "one snapshot of one market",
+           *SNAPSHOT_KEY,
+           _need("listings", "integer", "distinct listings", "listings"),
+           _need("vendors", "integer", "distinct vendors", "vendors"),
+           _need("belgian_vendors", "integer", "vendors with a listing shipping from Belgium",
+                 "vendors"),
+           *PER_GRAM),
+    _table("category_prices", M + "category_prices.parquet", "monitor",
+           "one drug category in one snapshot of one market (empty before `classify` and "
+           "`extract` ran on the snapshots)", *SNAPSHOT_KEY,
+           _need("category", "string", "drug category id"), *PER_GRAM),
+    _table("changes", M + "changes.parquet", "monitor",
+           "one change between the market's last two snapshots",
+           _need("change", "string", "`listing_new`, `listing_gone`, `price_changed`, "
+                 "`vendor_new`, `vendor_gone` or `vendor_moved`"),
+           MARKET,
+           _need("key", "string", "the listing id (listing changes) or vendor (vendor "
+                 "changes)"),
+           _need("before", "string", "price or ships-from in the earlier snapshot; empty "
+                 "for a new one"),
+           _need("after", "string", "price or ships-from in the later snapshot; empty for "
+                 "a gone one")),
+)}
+
+
 def all_tables() -> dict[str, dict[str, TableSpec]]:
     """Every declared table, grouped by the part of the pipeline that writes it."""
     return {
@@ -560,11 +642,12 @@ def all_tables() -> dict[str, dict[str, TableSpec]]:
         "Reviews and forum posts": {**CORPORA, **REVIEW_SUMMARIES,
                                     FORUM_SUMMARY.name: FORUM_SUMMARY},
         "Theme coding": THEMING,
+        "Monitoring": {**SNAPSHOTS, **{s.name: s for s in MONITORING.values()}},
     }
 
 
 def _path_pattern(spec: TableSpec) -> re.Pattern[str]:
-    literal = re.escape(spec.path).replace(re.escape("<market>"), r"[^/.]+")
+    literal = re.sub(r"<(market|date)>", r"[^/.]+", re.escape(spec.path))
     return re.compile(rf"(^|/){literal}$")
 
 
