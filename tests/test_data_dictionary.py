@@ -56,6 +56,8 @@ def sample_commands(markets: dict[str, str], snapshots: dict[str, dict[str, str]
         ["train-themes", "-o", "models/themes", *p],
         ["code-themes", "data/interim/segments.parquet", "-o", "data/processed/themes.parquet",
          "--model", "models/themes", *p],
+        ["code-themes", "data/blind/themes/segments.csv", "-o",
+         "data/processed/themes_blind.parquet", "--model", "models/themes", *p],
     ]
 
 

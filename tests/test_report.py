@@ -319,3 +319,15 @@ def test_report_renders_offline_in_chromium(report_html: Path, tmp_path: Path):
     assert requested == []
     assert all(w > 200 for w in widths.values()), widths
     assert shot.stat().st_size > 50_000
+
+
+def test_coverage_tables_take_fill_rates_that_include_the_market_column() -> None:
+    """Ingest metrics list a fill rate for every canonical column, `market` included; the
+    coverage table's row labels are markets too, and the two must not clash."""
+    from pipeline.report.sections import coverage_tables
+
+    ingest = {"dream": {"rows_in": 3, "rows_out": 2, "rows_quarantined": 1,
+                        "fill_rate": {"market": 1.0, "title": 1.0, "ships_from_raw": 0.5}}}
+    table, fill = coverage_tables(ingest, {})
+    assert table.loc[0, "rows in"] == 3
+    assert fill.to_dict("records") == [{"market": "dream", "title": 1.0, "ships_from_raw": 0.5}]

@@ -528,6 +528,17 @@ THEMES = _table(
     _col("question_id", "string", "question code"),
 )
 INDUCTIVE_SUFFIX = ".inductive.json"  # next to the codes: candidate themes of `code-themes`
+THEMES_QUARANTINE = _table(
+    "themes_quarantine", "data/processed/themes.quarantine.parquet", "code-themes",
+    "one segment not coded (empty, non-answer, other language)", *SEGMENT_COLUMNS,
+    REASON, _col("lang", "string", "detected language"))
+THEMES_REVIEW = _table(
+    "themes_review", "data/processed/themes.review.parquet", "code-themes",
+    "one segment and code near the decision threshold",
+    _col("segment_id", "string", "answer segment"),
+    _col("code", "string", "codebook code id"),
+    _col("confidence", "float", "the coder's probability", "0-1"),
+    _col("assigned", "boolean", "whether the code was assigned"))
 THEMING: dict[str, TableSpec] = {spec.name: spec for spec in (
     SEGMENTS,
     _table("segment_documents", "data/interim/segments.documents.parquet", "import-answers",
@@ -535,19 +546,17 @@ THEMING: dict[str, TableSpec] = {spec.name: spec for spec in (
            _col("document", "string", "document id"),
            _col("text", "string", "full text; segments point into it")),
     THEMES,
-    _table("themes_quarantine", "data/processed/themes.quarantine.parquet", "code-themes",
-           "one segment not coded (empty, non-answer, other language)", *SEGMENT_COLUMNS,
-           REASON, _col("lang", "string", "detected language")),
-    _table("themes_review", "data/processed/themes.review.parquet", "code-themes",
-           "one segment and code near the decision threshold",
-           _col("segment_id", "string", "answer segment"),
-           _col("code", "string", "codebook code id"),
-           _col("confidence", "float", "the coder's probability", "0-1"),
-           _col("assigned", "boolean", "whether the code was assigned")),
+    THEMES_QUARANTINE,
+    THEMES_REVIEW,
     replace(THEMES, name="themes_blind", file="themes_blind.parquet",
             path="data/processed/themes_blind.parquet",
             row="one code assigned to one segment of the blind evaluation set "
                 "(data/blind/themes), scored by `evaluate-themes --blind-coded`"),
+    replace(THEMES_QUARANTINE, name="themes_blind_quarantine",
+            file="themes_blind.quarantine.parquet",
+            path="data/processed/themes_blind.quarantine.parquet"),
+    replace(THEMES_REVIEW, name="themes_blind_review", file="themes_blind.review.parquet",
+            path="data/processed/themes_blind.review.parquet"),
 )}
 
 

@@ -169,8 +169,10 @@ def coverage_tables(ingest: dict[str, dict], coverage: dict[str, dict]
                    "vendors"):
         if column in table:
             table[column] = table[column].astype("Int64")
-    fill = pd.DataFrame({m: got.get("fill_rate", {}) for m, got in sorted(ingest.items())})
-    return table, fill.T.rename_axis("market").reset_index() if len(fill) else fill
+    fill = pd.DataFrame({m: got.get("fill_rate", {}) for m, got in sorted(ingest.items())}).T
+    # the market column's own fill rate says nothing and would clash with the row labels
+    fill = fill.drop(columns=["market"], errors="ignore")
+    return table, fill.rename_axis("market").reset_index() if len(fill) else fill
 
 
 def _step(key: str) -> str:
