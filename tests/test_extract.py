@@ -156,6 +156,19 @@ def test_cli_extract_quarantines_and_counts(tmp_path) -> None:
     assert len(pd.read_parquet(tmp_path / "out.quarantine.parquet")) == 1
 
 
+@pytest.mark.parametrize("name", ["in.csv", "in.parquet"])
+def test_cli_extract_of_no_listings_writes_empty_tables(tmp_path, name: str) -> None:
+    """Found by the fuzz suite: a header-only CSV or an empty Parquet crashed the row checks
+    (a `map` over an empty text column is no boolean mask)."""
+    empty = pd.DataFrame(columns=list(listing("x"))).astype(str)
+    write_table(empty, tmp_path / name)
+    result = CliRunner().invoke(app, ["extract", str(tmp_path / name), "-o",
+                                      str(tmp_path / "out.parquet")])
+    assert result.exit_code == 0, result.output
+    assert "0 in, 0 out, 0 quarantined" in result.output
+    assert len(read_table(tmp_path / "out.parquet")) == 0
+
+
 def test_cli_rejects_non_listings(tmp_path) -> None:
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "bad.csv", index=False)
     result = CliRunner().invoke(app, ["extract", str(tmp_path / "bad.csv"), "-o",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -175,6 +176,43 @@ def test_many_duplicate_header_names_parse_in_linear_time(tmp_path: Path) -> Non
                     + "Speed 10g,v,40 EUR" + "," * 20_000 + "\n")
     result = _run(path, limits={"max_columns": 50_000})
     assert len(result.listings) == 1
+
+
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\xef\xbb\xbf \n\n"])
+def test_a_file_of_only_a_byte_order_mark_is_empty(tmp_path: Path, content: bytes) -> None:
+    """Found by the fuzz suite: the mark is no whitespace, so the CSV reader met no header."""
+    path = tmp_path / "m.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"m\.csv: empty file$"):
+        _run(path)
+
+
+def _html_market(**extra: object) -> dict:
+    return {"name": "t", "adapter": "html", "scraped_at": "2020-01-01",
+            "page_types": [{"name": "listing", "match": {"css": "h1"},
+                            "listing": {"title": "h1", "price_raw": "p"}}], **extra}
+
+
+@pytest.mark.parametrize("nesting", ["<div>", "<div title='</div>'>", "<div><!--</div>-->"])
+def test_deeply_nested_pages_are_quarantined_before_parsing(tmp_path: Path,
+                                                            nesting: str) -> None:
+    """80,000 unclosed `<div>`s took the HTML parser 29 s (quadratic in the depth): the
+    opening tags are counted first, closing tags that close nothing cannot hide them, and
+    such a page is set aside alone."""
+    deep = tmp_path / "deep.html"
+    deep.write_text("<html><body>" + nesting * 80_000 + "<h1>LSD</h1></body></html>")
+    fine = tmp_path / "fine.html"
+    fine.write_text("<html><body>" + "<div><p>x<br>" * 50 + "<h1>LSD</h1><p>10 EUR</p>"
+                    + "</div>" * 50 + "</body></html>")
+    started = time.perf_counter()
+    result = ingest_files([deep, fine], _html_market())
+    assert time.perf_counter() - started < 5
+    assert result.listings["title"].tolist() == ["LSD"]
+    assert result.quarantined["reason"].tolist() == [
+        "80001 opening tags that may nest, over 20000 (limits.max_nesting_tags): "
+        "not a market page"]
+    strict = ingest_files([fine], _html_market(limits={"max_nesting_tags": 40}))
+    assert strict.listings.empty and len(strict.quarantined) == 1
 
 
 # --- (7) code, control characters, ragged rows ------------------------------------------

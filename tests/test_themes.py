@@ -265,6 +265,13 @@ def test_assigned_codes_carry_confidence_and_an_evidence_span_inside_the_text(co
         assert 0 <= r["start"] < r["end"] <= len(texts[0]) and 0 < r["confidence"] <= 1
 
 
+def test_no_segments_give_no_codes(coder, codebook):
+    """Found by the fuzz suite: a file whose every segment is quarantined left 0 rows,
+    and scikit-learn's tf-idf refuses a 0-row input."""
+    rows, proba = coder.code([], [])
+    assert rows == [] and proba.shape == (0, len(codebook.ids))
+
+
 def test_decide_assigns_the_top_code_from_the_lower_threshold():
     proba = np.array([[0.3, 0.1], [0.1, 0.05], [0.7, 0.6]])
     assert decide(proba, 0.5, 0.2).tolist() == [[1, 0], [0, 0], [1, 1]]
@@ -665,3 +672,14 @@ def test_short_answers_take_their_respondents_language():
     assert found[0] == "nl" and found[1] == "nl"
     alone = detect_languages(["Oui."], ["nl", "fr", "en"], ["de"], groups=["r9"])
     assert alone[0] in ("nl", "fr", "en")  # no other answers: still a study language
+
+
+def test_a_survey_export_not_in_utf8_is_a_one_line_error(tmp_path) -> None:
+    """Found by the fuzz suite: a UTF-16 export crashed the importer with a traceback."""
+    from pipeline.core.io import InputError
+    from pipeline.themes.importers import read_survey_csv
+
+    path = tmp_path / "survey.csv"
+    path.write_bytes("id,Q1\n1,Goedkoper\n".encode("utf-16"))
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_survey_csv(path)

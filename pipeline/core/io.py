@@ -3,10 +3,15 @@
 Every command reads `.csv`, `.jsonl` or `.parquet` and writes the same. Rows a stage
 cannot use are never dropped: they go to `<OUT stem>.quarantine.<ext>` with a `reason`
 column, and the counts in = out + quarantined are printed and checked.
+
+JSON Lines has no header, so a table without rows is an empty `.jsonl` file and reads
+back as a frame without columns: a command that needs columns refuses it with a one-line
+error. Write `.parquet` (or `.csv`) where an empty table must keep its columns.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -81,13 +86,25 @@ def _read_one(path: Path) -> pd.DataFrame:
         if ext == ".parquet":
             return pd.read_parquet(path)
         if ext == ".jsonl":
-            return pd.read_json(path, lines=True, dtype=False)
+            text = path.read_text(encoding="utf-8-sig")
+            check_json_lines(path, text)
+            return pd.read_json(io.StringIO(text), lines=True, dtype=False)
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError as err:
         raise InputError(f"{path}: empty file") from err
     except (ValueError, OSError, UnicodeDecodeError) as err:
         first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise InputError(f"{path}: cannot read: {first_line}") from err
+
+
+def check_json_lines(path: object, text: str) -> None:
+    """Every non-blank line of a JSON Lines table holds an object (a row): pandas crashes on
+    `null` or `1.5` after an object, and reads a file of `[1, 2]` lines as numbered columns.
+    The first character decides in one linear pass; pandas still parses each object."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("{"):
+            raise InputError(f"{path}: line {number} is not a JSON object: {stripped[:40]!r}")
 
 
 def _jsonable(value: object) -> object:
@@ -98,7 +115,10 @@ def _jsonable(value: object) -> object:
 
 def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None) -> Path:
     """Write a table by extension; list and dict cells become JSON text in CSV. A Parquet
-    `schema`, when given, fixes the column types (see `core.tables.empty_table_schema`)."""
+    `schema`, when given, fixes the column types (see `core.tables.empty_table_schema`).
+    CSV rows end in CRLF (RFC 4180), so that a cell holding a lone carriage return is
+    quoted rather than read back as a line break; a table without rows is an empty
+    `.jsonl` file (see the module docstring)."""
     path = Path(path)
     ext = _extension(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +128,8 @@ def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = N
         pq.write_table(table, path)
     elif ext == ".parquet":
         df.to_parquet(path, index=False)
+    elif ext == ".jsonl" and not len(df):
+        path.write_bytes(b"")
     elif ext == ".jsonl":
         df.to_json(path, orient="records", lines=True, force_ascii=False, date_format="iso")
     else:
@@ -115,7 +137,7 @@ def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = N
         for column in flat.columns:
             if flat[column].map(lambda v: isinstance(v, list | dict) or hasattr(v, "tolist")).any():
                 flat[column] = flat[column].map(lambda v: json.dumps(_jsonable(v), default=str))
-        flat.to_csv(path, index=False)
+        flat.to_csv(path, index=False, lineterminator="\r\n")
     return path
 
 

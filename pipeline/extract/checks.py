@@ -58,7 +58,8 @@ def split_extractable(listings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     reasons = pd.Series(None, index=df.index, dtype=object)
 
     def flag(failed: pd.Series, reason: str | pd.Series) -> None:
-        new = failed & reasons.isna()
+        # astype: a `map` over an empty column keeps the column's dtype (str, not bool)
+        new = failed.astype(bool) & reasons.isna()
         reasons[new] = reason[new] if isinstance(reason, pd.Series) else reason
 
     ids = df["listing_id"]

@@ -46,11 +46,20 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from pipeline.core.pages import detect_page_type, incomplete
 from pipeline.core.registry import Registry
 from pipeline.ingest import ADAPTERS, AdapterResult, Document, clean_text
-from pipeline.ingest.tabular import decode
+from pipeline.ingest.tabular import decode, limits
 
 MULTILINE_FIELDS = {"description", "text"}
 CODE_TAGS = ("script", "style", "noscript", "template")
 AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Elements that never stay open (void), or whose next sibling closes them (`<p>`, `<li>`,
+# `<td>`, ...): they cannot nest deep, so `nesting_tags` leaves them out.
+NON_NESTING = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
+    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
+    "body",
+})
+_OPENING_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)")
 
 
 @dataclass
@@ -84,9 +93,14 @@ PAGE_PARSERS: Registry[PageParser] = Registry("HTML page parser")
 def read_html_page(doc: Document, cfg: dict[str, Any]) -> AdapterResult:
     """One saved page into listing records, feedback and vendor rows, or one quarantined row."""
     path, source = doc.path, doc.source or _rel(doc.path)
-    text = decode(doc, cfg.get("encoding", "utf-8"))
+    bounds = limits(cfg)
+    text = decode(doc, cfg.get("encoding", "utf-8"), bounds["max_file_bytes"])
     if not text.strip():
         return _quarantine(source, cfg, "", "empty file")
+    if (tags := nesting_tags(text)) > bounds["max_nesting_tags"]:
+        return _quarantine(source, cfg, "", f"{tags} opening tags that may nest, over "
+                           f"{bounds['max_nesting_tags']} (limits.max_nesting_tags): "
+                           "not a market page")
     tree = LexborHTMLParser(text)
     tree.strip_tags(list(CODE_TAGS))  # their code would otherwise end up in titles
     page_cfg = detect_page_type(tree, path, cfg, clean=clean_text)
@@ -117,6 +131,14 @@ def read_html_page(doc: Document, cfg: dict[str, Any]) -> AdapterResult:
         if rows
     }
     return AdapterResult(records=pd.DataFrame(listings), side_tables=side)
+
+
+def nesting_tags(text: str) -> int:
+    """How many opening tags of elements that may hold others (not `NON_NESTING`) the page
+    has, counted from tag names alone in one linear pass: a bound on how deep the parser,
+    quadratic in that depth, can nest. Closing tags are not subtracted, as no estimate can
+    trust them: a `</div>` in an attribute, a comment or a script closes nothing."""
+    return sum(name.lower() not in NON_NESTING for name in _OPENING_TAG.findall(text))
 
 
 # --- page parsers -----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.core.io import InputError
+from pipeline.core.io import InputError, check_json_lines
 from pipeline.ingest import ADAPTERS, AdapterResult, Document
 
 REQUIRED_OUTPUTS = ("title",)
@@ -33,8 +33,12 @@ REQUIRED_OUTPUTS = ("title",)
 
 # Bounds checked before any parsing, so that no file can make ingest slow: a 2 MB
 # single-line header once took 10 s and 50 MB over 15 min (pandas renames duplicate
-# header names in quadratic time). A market's YAML may override them under `limits:`.
-DEFAULT_LIMITS = {"max_file_bytes": 1 << 30, "max_line_chars": 1_000_000, "max_columns": 2000}
+# header names in quadratic time), and 80,000 nested `<div>`s 29 s (the HTML parser scans
+# its stack of open elements for each block tag). A market's YAML may override them under
+# `limits:`; `max_nesting_tags` applies to HTML pages (see `html.nesting_tags`; the largest
+# real page has 1,632, and 20,000 nested take the parser half a second).
+DEFAULT_LIMITS = {"max_file_bytes": 1 << 30, "max_line_chars": 1_000_000, "max_columns": 2000,
+                  "max_nesting_tags": 20_000}
 MESSAGE_CHARS = 200
 
 
@@ -76,6 +80,7 @@ def read_raw_table(doc: Document, cfg: dict[str, Any]) -> tuple[pd.DataFrame, pd
     ragged = pd.DataFrame(columns=["source_row", "reason"])
     try:
         if path.suffix.lower() == ".jsonl":
+            check_json_lines(path, text)
             frame = pd.read_json(io.StringIO(text), lines=True, dtype=False).astype(str)
         else:
             frame, ragged = read_csv_rows(text, cfg.get("separator", ","), bounds["max_columns"],
@@ -108,7 +113,7 @@ def read_csv_rows(text: str, sep: str, max_columns: int,
     suffixes (`X`, `X.1`)."""
     csv.field_size_limit(max(len(text), 1))
     # universal newlines: a lone \r ends a line, as it does for pandas
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=None), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=sep)
     header = next(reader)
     if len(header) > max_columns:
         raise InputError(f"{path}: header of {len(header)} columns (limits.max_columns = "
@@ -146,12 +151,13 @@ def unique_names(names: list[str]) -> list[str]:
 
 def decode(doc: Document, encoding: str,
            max_bytes: int = DEFAULT_LIMITS["max_file_bytes"]) -> str:
-    """The document's text in the configured encoding; one that is not in it is read as
-    cp1252 (what mislabelled Western exports nearly always are) and ftfy repairs the rest.
+    """The document's text in the configured encoding, without a leading byte-order mark
+    (a file holding only one is empty); one that is not in it is read as cp1252 (what
+    mislabelled Western exports nearly always are) and ftfy repairs the rest.
     A file over `max_bytes` is refused before it is read."""
     raw = doc.read(max_bytes)
     try:
-        return raw.decode(encoding)
+        return raw.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace")
 

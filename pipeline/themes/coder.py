@@ -318,7 +318,10 @@ class ThemeCoder(BaseEstimator):
         top_threshold: float = 1.0,
     ) -> tuple[list[dict], np.ndarray]:
         """Assigned codes (one dict per segment x code, with confidence and evidence span)
-        and the full probability matrix (for the review queue)."""
+        and the full probability matrix (for the review queue). No segments: no codes
+        (scikit-learn's transformers refuse a 0-row input)."""
+        if not len(texts):
+            return [], np.zeros((0, len(self.codes_)))
         feats = self.features(texts, langs)
         proba = self._proba(feats.matrix)
         rows = []

@@ -88,10 +88,19 @@ def _is_open_question(values: pd.Series, min_words: float) -> bool:
     return answered.str.split().str.len().median() >= min_words
 
 
+def read_utf8(path: Path) -> str:
+    """An export's text (a BOM allowed); any other encoding is a one-line error, since
+    survey tools export UTF-8 and a guess could garble answers silently."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text") from err
+
+
 def read_survey_csv(path: Path, min_words: float = 2.0) -> tuple[pd.DataFrame, dict[str, str]]:
     """A LimeSurvey or Qualtrics CSV export -> (segments, documents). Skipped questions give
     no segment; a file of neither shape is an error that says what was expected."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_utf8(path)
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as err:
@@ -163,10 +172,7 @@ def transcript_lines(path: Path) -> list[str]:
             return [p.text for p in docx.Document(str(path)).paragraphs]
         except Exception as err:  # python-docx raises several types for a broken zip
             raise InputError(f"{path}: cannot read .docx ({type(err).__name__})") from err
-    try:
-        return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text") from err
+    return read_utf8(path).replace("\r\n", "\n").split("\n")
 
 
 def read_transcript(
