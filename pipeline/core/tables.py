@@ -526,6 +526,7 @@ THEMES = _table(
     _col("respondent_id", "string", "respondent or interviewee id"),
     _need("source", "string", "`survey` or `interview`"),
     _col("question_id", "string", "question code"),
+    _col("text", "string", "the segment's text (the same as in the segments table)"),
 )
 INDUCTIVE_SUFFIX = ".inductive.json"  # next to the codes: candidate themes of `code-themes`
 THEMES_QUARANTINE = _table(

@@ -50,6 +50,7 @@ OUTPUT_COLUMNS = [
     "respondent_id",
     "source",
     "question_id",
+    "text",
 ]
 LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
@@ -249,6 +250,9 @@ def run_code(
     rows["origin"] = "model"
     rows = rows.drop(columns="text")
     rows = apply_corrections(rows, usable, load_corrections(corrections or cfg["corrections"]))
+    # the segment's text beside its codes, so the table reads without a join
+    rows["text"] = rows["segment_id"].map(dict(zip(usable["segment_id"], usable["text"],
+                                                   strict=True)))
     rows = rows[OUTPUT_COLUMNS].sort_values(["segment_id", "code"]).reset_index(drop=True)
     review = review_queue(
         usable, proba, coder.codes_, rows, float(c["review_from"]), coder.thresholds_
