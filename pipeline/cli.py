@@ -251,7 +251,8 @@ def evaluate_extraction(
 SubstanceModelOpt = Annotated[
     Path, typer.Option("--model", help="trained recogniser directory (vocabulary rules if absent)")
 ]
-REDDIT_NER = Path("../shared/data/forums/reddit-drugs-ner/drugs_training.jsonl")
+AnnotationsOpt = Annotated[Path | None, typer.Option(
+    "--annotations", help="Prodigy JSONL with DRUG spans (default: the public Reddit set)")]
 
 
 @app.command()
@@ -274,9 +275,8 @@ def substances(
 
 @app.command("train-substances")
 @one_line_errors
-def train_substances(out: ModelOut, inp: Annotated[
-        Path, typer.Option("--annotations", help="Prodigy JSONL with DRUG spans")] = REDDIT_NER,
-        params: ParamsOpt = None) -> None:
+def train_substances(out: ModelOut, inp: AnnotationsOpt = None,
+                     params: ParamsOpt = None) -> None:
     """DRUG-annotated texts (training side of the hash split) -> a recogniser directory."""
     from pipeline.core.config import load_params
     from pipeline.substances.stage import run_train
@@ -289,8 +289,7 @@ def train_substances(out: ModelOut, inp: Annotated[
 @one_line_errors
 def evaluate_substances(
     out: OutPath,
-    inp: Annotated[Path, typer.Option("--annotations", help="Prodigy JSONL with DRUG spans")
-                   ] = REDDIT_NER,
+    inp: AnnotationsOpt = None,
     model: SubstanceModelOpt = Path("models/substances"),
     params: ParamsOpt = None,
 ) -> None:

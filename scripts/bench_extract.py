@@ -1,5 +1,6 @@
 """Throughput of `cryptodrug extract` (listings per second) on real listings from the public
-data, with nlp.pipe batching. Prints the figure; the target is >= 2,000 listings/s on 2 cores.
+data, with nlp.pipe batching, every field included (`substances` too). Prints the figure; the
+target is >= 2,000 listings/s on 2 cores.
 
     python scripts/bench_extract.py [--n 20000]
 """

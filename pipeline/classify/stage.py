@@ -26,6 +26,7 @@ from pipeline.classify.labels import (
 )
 from pipeline.classify.models import load_model
 from pipeline.classify.predict import classify_listings, review_queue
+from pipeline.classify.substances import with_substance_rule
 from pipeline.classify.training import fit_model, model_card, model_card_markdown
 from pipeline.core.config import compose_params
 from pipeline.core.io import (
@@ -97,6 +98,7 @@ def run_train(inp: Path, out_dir: Path, params: dict[str, Any], market_configs: 
 def run_classify(inp: Path, out: Path, model_dir: Path, params: dict[str, Any]) -> dict[str, int]:
     """Classify listings; write OUT, its quarantine file and the low-confidence review file."""
     model, card = load_model(model_dir)
+    model = with_substance_rule(model, card.get("substance_rule"))  # as it was trained
     listings = read_table(inp)
     kept, quarantined = classify_listings(
         listings, model, card.get("text_max_chars", 1000), progress=_tqdm("classify")

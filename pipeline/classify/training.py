@@ -9,13 +9,15 @@ import pandas as pd
 
 from pipeline.classify.labels import Taxonomy
 from pipeline.classify.models import build_model
+from pipeline.classify.substances import with_substance_rule
 from pipeline.core.io import InputError, console
 from pipeline.core.ml import TextModel
 
 
 def fit_model(model_cfg: dict[str, Any], data: pd.DataFrame, seed: int) -> TextModel:
-    """Fit the configured model. Categories with fewer than `min_class_rows` labelled
-    listings cannot be learnt (nor calibrated): they are left out, and said so."""
+    """Fit the configured model (wrapped in the substance rule when `substance_rule` is
+    configured). Categories with fewer than `min_class_rows` labelled listings cannot be
+    learnt (nor calibrated): they are left out, and said so."""
     sizes = data["label"].value_counts()
     rare = sizes[sizes < model_cfg.get("min_class_rows", 5)]
     if len(rare):
@@ -28,7 +30,8 @@ def fit_model(model_cfg: dict[str, Any], data: pd.DataFrame, seed: int) -> TextM
             f"{data['label'].nunique()} ({len(data)} labelled rows): map the markets' "
             "categories in conf/markets/*.yaml (category_map)"
         )
-    return build_model(model_cfg, seed).fit(data["text"].tolist(), data["label"].tolist())
+    model = build_model(model_cfg, seed).fit(data["text"].tolist(), data["label"].tolist())
+    return with_substance_rule(model, model_cfg.get("substance_rule"))
 
 
 def _date_range(data: pd.DataFrame) -> list[str]:
@@ -52,6 +55,7 @@ def model_card(model_cfg: dict[str, Any], taxonomy: Taxonomy, data: pd.DataFrame
         "label_counts": _counts(data["label"]),
         "rows": counts,
         "text_max_chars": model_cfg.get("text_max_chars", 1000),
+        "substance_rule": model_cfg.get("substance_rule"),
         "metrics": _metrics_summary(metrics) if metrics else None,
     }
 

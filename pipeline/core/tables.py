@@ -156,6 +156,8 @@ EXTRACTED = (
     _col("ships_to", "list[string]", "destinations, same vocabulary as `ships_from`"),
     _col("ships_to_excluded", "list[string]", "destinations the text rules out"),
     _col("offers", "list[struct]", "every stated option: {quantity, unit, price, currency}"),
+    _col("substances", "list[string]", "canonical names of the substances the title and "
+         "description name (vocabulary in conf/substances)"),
 )
 
 # where a companion row was read: market, capture day, file, row, kind of page

@@ -16,6 +16,12 @@ from spacy.tokens import Doc
 from tqdm import tqdm
 
 from pipeline.core.registry import Registry
+from pipeline.core.substances import (
+    SUBSTANCES_DIR,
+    SubstanceVocabulary,
+    matched_names,
+    phrase_matcher,
+)
 from pipeline.extract.prices import Price, RateTable, currency_code, price_from_raw, read_prices
 from pipeline.extract.quantities import (
     Quantities,
@@ -31,6 +37,7 @@ from pipeline.extract.vocab import Vocabulary, normalise, parse_number
 FIELDS = [
     "units", "dose_mg", "mass_g", "volume_ml", "purity_pct", "price_amount", "price_currency",
     "price_eur", "price_per_g_eur", "ships_from", "ships_to", "ships_to_excluded", "offers",
+    "substances",
 ]
 _WORD = re.compile(r"[^\W\d_]+")
 _BARE_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
@@ -44,23 +51,32 @@ def _text(value: Any) -> str:
 
 
 class ListingExtractor(BaseEstimator, TransformerMixin):
-    """Rule-based extractor over spaCy tokens; `fit` only loads the vocabulary."""
+    """Rule-based extractor over spaCy tokens; `fit` only loads the vocabularies.
+
+    `substances` (canonical names) come from the substance vocabulary's rules, the core
+    recogniser's phrase matcher, on the same tokenised title and description. The trained
+    NER is left to free text (`cryptodrug substances`): it would cut throughput below
+    2,000 listings/s, and listings name substances by their vocabulary names."""
 
     def __init__(self, vocabulary: str = "conf/extraction/vocabulary",
                  languages: tuple[str, ...] = ("en", "nl", "fr", "de"), batch_size: int = 256,
                  btc_rates: str = "data/rates/btc_usd_daily.csv", max_chars: int = 20000,
-                 progress: bool = False) -> None:
+                 progress: bool = False, substances: str = str(SUBSTANCES_DIR)) -> None:
         self.vocabulary = vocabulary
         self.languages = languages
         self.batch_size = batch_size
         self.btc_rates = btc_rates
         self.max_chars = max_chars
         self.progress = progress
+        self.substances = substances
 
     def fit(self, X: pd.DataFrame | None = None, y: Any = None) -> ListingExtractor:  # noqa: N803
         self.vocab_ = Vocabulary.load(self.vocabulary, list(self.languages))
         self.vocab_.max_chars = self.max_chars
         self.pipes_ = self.vocab_.pipelines
+        substances = SubstanceVocabulary.load(self.substances)
+        self.substance_matchers_ = {lang: phrase_matcher(pipe.nlp, substances)
+                                    for lang, pipe in self.pipes_.items()}
         self.shipping_ = Shipping(self.vocab_)
         self.rates_ = RateTable(self.btc_rates)
         self._price_cache: dict[tuple[str, str], Price | None] = {}
@@ -173,6 +189,7 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
             if code not in excl:
                 excl.append(code)
         out["ships_to_excluded"] = self.shipping_.excluded(excl)
+        out["substances"] = matched_names(self.substance_matchers_[lang], title, desc)
         return out
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
@@ -255,6 +272,7 @@ def make_default(cfg: dict[str, Any]) -> ListingExtractor:
         batch_size=int(cfg.get("batch_size", 256)),
         btc_rates=cfg.get("btc_rates", "data/rates/btc_usd_daily.csv"),
         max_chars=int(cfg.get("max_chars", 20000)),
+        substances=cfg.get("substances", str(SUBSTANCES_DIR)),
     )
 
 

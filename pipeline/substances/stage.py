@@ -1,0 +1,93 @@
+"""IO layer of the substance stage: `cryptodrug substances`, `train-substances` and
+`evaluate-substances`. `cfg` is always the `substances` params section."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import spacy
+
+from pipeline.core.config import public_data_root
+from pipeline.core.io import InputError, console, read_table, write_with_quarantine
+from pipeline.core.ml import write_card
+from pipeline.core.substances import SubstanceVocabulary, load_recogniser, rule_pipeline
+from pipeline.substances.corpus import read_prodigy, split_by_hash
+from pipeline.substances.evaluate import span_scores
+from pipeline.substances.recognise import spans_table, split_readable
+from pipeline.substances.training import train_ner, with_ruler
+
+DEFAULTS: dict[str, Any] = {"lang": "xx", "epochs": 10, "dropout": 0.2, "test_share": 0.2,
+                            "ruler": "before", "batch_size": 256}
+KIND = "substance_recogniser"
+REDDIT_NER = "forums/reddit-drugs-ner/drugs_training.jsonl"
+
+
+def _settings(cfg: dict[str, Any]) -> dict[str, Any]:
+    return {**DEFAULTS, **(cfg or {})}
+
+
+def _annotations(inp: Path | None) -> Path:
+    """`inp`, or the DRUG-annotated Reddit comments of the public data."""
+    if inp is not None:
+        return inp
+    root = public_data_root()
+    if root is None:
+        raise InputError("no annotations: pass --annotations or set $CRYPTODRUG_PUBLIC_DATA")
+    return root / REDDIT_NER
+
+
+def run_substances(inp: Path, out: Path, model_dir: Path | None, id_column: str,
+                   text_column: str, cfg: dict[str, Any]) -> dict[str, int]:
+    """Any table with an id and a text -> one row per readable row with `spans`."""
+    rows = read_table(inp).reset_index(drop=True)
+    readable, quarantined = split_readable(rows, id_column, text_column)
+    trained = model_dir is not None and (model_dir / "model_card.json").is_file()
+    if not trained:
+        console.print(f"substances: no trained recogniser at {model_dir}; vocabulary rules only")
+    nlp = load_recogniser(str(model_dir) if trained else None)
+    found = spans_table(readable, nlp, SubstanceVocabulary.load(), text_column,
+                        int(_settings(cfg)["batch_size"]))
+    return write_with_quarantine(found, quarantined, out, len(rows), label="substances")
+
+
+def run_train(inp: Path | None, out: Path, cfg: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Prodigy JSONL -> a recogniser folder (`pipeline/` in spaCy's own format, no pickle)
+    with a model card; trained on the training side of the hash split only."""
+    s, inp = _settings(cfg), _annotations(inp)
+    train, test = split_by_hash(read_prodigy(inp), float(s["test_share"]))
+    nlp, log = train_ner(train, s["lang"], int(s["epochs"]), float(s["dropout"]), seed)
+    with_ruler(nlp, SubstanceVocabulary.load(), s["ruler"])
+    out.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(out / "pipeline")
+    card = {"kind": KIND, "name": "spacy_ner_ruler.v1", "label": "DRUG",
+            "trained_on": str(inp), "train_texts": len(train), "held_out_texts": len(test),
+            "settings": s, "seed": seed, "spacy": spacy.__version__, "training": log,
+            "held_out": _scores(nlp, test)}
+    write_card(out, card)
+    console.print(f"substances: trained on {len(train)} texts, held-out span F1 "
+                  f"{card['held_out']['f1']:.3f} -> {out}")
+    return card
+
+
+def run_evaluate(inp: Path | None, out: Path, model_dir: Path,
+                 cfg: dict[str, Any]) -> dict[str, Any]:
+    """Span P/R/F1 of the trained recogniser and of the vocabulary ruler alone on the
+    held-out side of the hash split -> metrics JSON."""
+    s, inp = _settings(cfg), _annotations(inp)
+    _, test = split_by_hash(read_prodigy(inp), float(s["test_share"]))
+    metrics = {"held_out_texts": len(test),
+               "recogniser": _scores(load_recogniser(str(model_dir)), test),
+               "ruler_only": _scores(rule_pipeline(SubstanceVocabulary.load(), s["lang"]), test)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metrics, indent=2) + "\n")
+    console.print(f"substances: span F1 {metrics['recogniser']['f1']:.3f} "
+                  f"(ruler alone {metrics['ruler_only']['f1']:.3f}) on {len(test)} texts -> {out}")
+    return metrics
+
+
+def _scores(nlp: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
+    docs = nlp.pipe([r["text"] for r in records])
+    predicted = [[(e.start_char, e.end_char) for e in doc.ents] for doc in docs]
+    return span_scores([r["spans"] for r in records], predicted)

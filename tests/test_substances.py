@@ -1,0 +1,188 @@
+"""The substance vocabulary, the recogniser and `cryptodrug substances` on tiny tables."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.classify.substances import SubstanceRule, decide, with_substance_rule
+from pipeline.cli import app
+from pipeline.core.io import InputError, quarantine_path, read_table
+from pipeline.core.ml import read_card
+from pipeline.core.substances import (
+    SUBSTANCES_DIR,
+    TAXONOMY_FILE,
+    SubstanceVocabulary,
+    find_substances,
+    load_recogniser,
+    normalise_term,
+    rule_pipeline,
+)
+from pipeline.extract import ListingExtractor
+from pipeline.substances.corpus import read_prodigy, split_by_hash
+from pipeline.substances.evaluate import span_scores
+from pipeline.substances.recognise import split_readable
+from pipeline.substances.stage import run_train
+
+
+@pytest.fixture(scope="module")
+def vocab() -> SubstanceVocabulary:
+    return SubstanceVocabulary.load()
+
+
+@pytest.fixture(scope="module")
+def ruler(vocab: SubstanceVocabulary):
+    return rule_pipeline(vocab)
+
+
+def test_every_taxonomy_category_has_substances(vocab: SubstanceVocabulary):
+    taxonomy = set(yaml.safe_load(TAXONOMY_FILE.read_text())["categories"])
+    assert vocab.categories == taxonomy
+
+
+def test_no_term_points_to_two_substances():
+    owners: dict[str, set[str]] = defaultdict(set)
+    for path in SUBSTANCES_DIR.glob("*.yaml"):
+        for entry in yaml.safe_load(path.read_text())["substances"]:
+            terms = [entry["name"]] + [t for k, v in entry.items() if k != "name" for t in v]
+            for term in terms:
+                owners[normalise_term(term)].add(entry["name"])
+    assert {t: o for t, o in owners.items() if len(o) > 1} == {}
+
+
+def test_issue_examples_are_in_the_vocabulary(vocab: SubstanceVocabulary):
+    expected = {"3-MMC": "3-mmc", "metaphedrone": "3-mmc", "3mmc": "3-mmc",
+                "etizolam": "etizolam", "OxyContin": "oxycodone", "oxy": "oxycodone",
+                "5F-ADB": "5f-adb", "spice": "synthetic cannabinoid", "kokain": "cocaine"}
+    assert {t: vocab.lookup(t).name for t in expected} == expected
+
+
+def _vocab_dir(tmp_path: Path, files: dict[str, dict]) -> Path:
+    for name, data in files.items():
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    return tmp_path
+
+
+def test_a_term_shared_by_two_substances_is_refused(tmp_path: Path):
+    folder = _vocab_dir(tmp_path, {
+        "a": {"category": "opioids", "substances": [{"name": "heroin", "street": ["brown"]}]},
+        "b": {"category": "cannabis", "substances": [{"name": "hashish", "street": ["Brown"]}]},
+    })
+    with pytest.raises(InputError, match="points to both"):
+        SubstanceVocabulary.load(folder)
+
+
+def test_an_unknown_category_is_refused(tmp_path: Path):
+    folder = _vocab_dir(tmp_path, {"a": {"category": "sweets", "substances": [{"name": "x"}]}})
+    with pytest.raises(InputError, match="not a taxonomy id"):
+        SubstanceVocabulary.load(folder)
+
+
+def test_rules_find_substances_with_offsets_in_four_languages(ruler, vocab):
+    texts = ["Selling 3MMC crystals and OxyContin 80mg", "Kokain 90% rein",
+             "cocaïne de qualité", "xtc-pillen en 4-MMC", "good ice and snow"]
+    spans = find_substances(ruler, texts, vocab)
+    assert [(s["text"], s["name"], s["category"]) for s in spans[0]] == [
+        ("3MMC", "3-mmc", "nps"), ("OxyContin", "oxycodone", "opioids")]
+    assert spans[0][0]["start"] == 8 and spans[0][0]["end"] == 12
+    assert [s["name"] for s in spans[1] + spans[2]] == ["cocaine", "cocaine"]
+    assert {s["name"] for s in spans[3]} == {"mdma", "4-mmc"}
+    assert spans[4] == []  # context-only words are never matched by rules alone
+
+
+def test_hash_split_is_deterministic_and_disjoint():
+    records = [{"text": f"text {i}", "spans": []} for i in range(200)]
+    train, test = split_by_hash(records, 0.2)
+    assert len(train) + len(test) == 200 and 20 < len(test) < 60
+    assert split_by_hash(list(reversed(records)), 0.2)[1] == list(reversed(test))
+
+
+def test_span_scores():
+    got = span_scores([[(0, 3), (5, 8)], []], [[(0, 3)], [(1, 2)]])
+    assert (got["precision"], got["recall"], got["f1"]) == (0.5, 0.5, 0.5)
+
+
+def test_rows_without_id_or_text_are_set_aside():
+    rows = pd.DataFrame({"id": ["a", None, "c", "d"], "text": ["oxy", "x", 3, None]})
+    kept, aside = split_readable(rows, "id", "text")
+    assert kept["id"].tolist() == ["a"]
+    assert aside["reason"].tolist() == ["no id", "text is missing or not a string",
+                                       "text is missing or not a string"]
+    with pytest.raises(InputError, match="--text-column"):
+        split_readable(rows, "id", "body")
+
+
+def test_cli_writes_one_row_per_row_and_a_quarantine(tmp_path: Path):
+    inp, out = tmp_path / "posts.csv", tmp_path / "spans.parquet"
+    pd.DataFrame({"post": ["p1", "p2", None], "body": ["got some etizolam", "nothing", "x"]}
+                 ).to_csv(inp, index=False)
+    args = ["substances", str(inp), "-o", str(out), "--id-column", "post", "--text-column",
+            "body", "--model", str(tmp_path / "none")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = read_table(out)
+    assert len(table) == 2 and len(read_table(quarantine_path(out))) == 1
+    assert [s["name"] for s in table["spans"][0]] == ["etizolam"]
+    bad = CliRunner().invoke(app, ["substances", str(inp), "-o", str(out)])
+    assert bad.exit_code == 2 and "no 'id', 'text' column" in bad.output
+
+
+def test_trained_recogniser_has_a_card_and_loads(tmp_path: Path):
+    lines = [{"text": f"I took some {d} yesterday", "answer": "accept",
+              "spans": [{"start": 12, "end": 12 + len(d), "label": "DRUG"}]}
+             for d in ["dope", "oxy", "fent", "tramadol", "bupe", "kratom"] * 4]
+    annotations = tmp_path / "ner.jsonl"
+    annotations.write_text("\n".join(json.dumps(x) for x in lines))
+    assert len(read_prodigy(annotations)) == 24
+    card = run_train(annotations, tmp_path / "model", {"epochs": 2}, seed=1)
+    assert card["kind"] == "substance_recogniser"
+    assert "pipeline/config.cfg" in read_card(tmp_path / "model")["files"]
+    nlp = load_recogniser(str(tmp_path / "model"))
+    assert nlp.pipe_names == ["entity_ruler", "ner"]
+    (tmp_path / "model" / "pipeline" / "extra.bin").write_bytes(b"x")
+    load_recogniser.cache_clear()
+    with pytest.raises(InputError, match="not listed"):
+        load_recogniser(str(tmp_path / "model"))
+
+
+# --- categories from substances (classify) and substances in extract ----------------------
+
+class _Shelf:
+    """A stand-in model that reads every listing as `prescription`."""
+
+    classes_ = np.array(["opioids", "prescription", "nps", "ecstasy"])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return np.tile([0.1, 0.7, 0.1, 0.1], (len(texts), 1))
+
+
+def test_decide_follows_the_documented_rule():
+    assert decide([], "nps") is None
+    assert decide(["opioids"], "prescription") == "opioids"
+    assert decide(["ecstasy", "psychedelics"], "psychedelics") == "psychedelics"
+    assert decide(["ecstasy", "psychedelics", "psychedelics"], "non_drug") == "psychedelics"
+    assert decide(["ecstasy", "psychedelics"], "non_drug") == "ecstasy"
+
+
+def test_the_substance_decides_over_the_shelf():
+    rule = SubstanceRule(_Shelf(), window=40)
+    texts = ["OxyContin 80mg from pharmacy", "Modafinil 200mg", "3-MMC 10g",
+             "pharmacy grade meds, shipped fast ............................. oxycodone"]
+    assert rule.predict(texts).tolist() == ["opioids", "prescription", "nps", "prescription"]
+    proba = rule.predict_proba(texts)
+    assert proba[0].tolist() == [0.7, 0.1, 0.1, 0.1]  # the top probability moves with it
+    assert with_substance_rule(_Shelf(), None).__class__ is _Shelf
+
+
+def test_extract_adds_canonical_substances():
+    listings = pd.DataFrame({"title": ["3-MMC 5g", "nice shoes", "Xanax 2mg x 10"],
+                             "description": ["also mephedrone", "", "alprazolam"]})
+    out = ListingExtractor().fit().transform(listings)
+    assert out["substances"].tolist() == [["3-mmc", "4-mmc"], [], ["alprazolam"]]
