@@ -71,6 +71,17 @@ def market_table(folder: Path, market: str) -> Path | None:
     return next((p for p in found if p.is_file()), None)
 
 
+def _summarised(market: object, rows: pd.DataFrame, what: str, examples: int = 3) -> list[str]:
+    """One line per market and kind of problem, with a few rows to look at, so a run on
+    data without the gold's source files (the bundled sample) says so in one line."""
+    if rows.empty:
+        return []
+    shown = ", ".join(f"{f} row {r}" for f, r in zip(rows["source_file"][:examples],
+                                                      rows["source_row"][:examples], strict=True))
+    more = f", and {len(rows) - examples} more" if len(rows) > examples else ""
+    return [f"{market}: {len(rows)} gold rows {what} (e.g. {shown}{more})"]
+
+
 def join_listings(real: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, list[str]]:
     """The gold rows with their text, from the ingested listings in `folder`; returns
     (rows whose text hash still matches, problems: missing tables, rows, changed texts)."""
@@ -86,14 +97,10 @@ def join_listings(real: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, list[
         merged = keys.drop(columns=["market"], errors="ignore").merge(
             listings, on=["source_file", "source_row"], how="left", suffixes=("", "_listing"))
         found = merged["title"].notna()
-        problems += [f"{market} {f} row {r}: not found"
-                     for f, r in zip(merged.loc[~found, "source_file"],
-                                     merged.loc[~found, "source_row"], strict=True)]
+        problems += _summarised(market, merged[~found], "not in the ingested listings")
         merged = merged[found]
         same = merged.apply(text_hash, axis=1).eq(merged["text_hash"])
-        problems += [f"{market} {f} row {r}: text changed"
-                     for f, r in zip(merged.loc[~same, "source_file"],
-                                     merged.loc[~same, "source_row"], strict=True)]
+        problems += _summarised(market, merged[~same], "text changed since labelling")
         frames.append(merged[same])
     joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=[*real.columns, *TEXT_FIELDS])
