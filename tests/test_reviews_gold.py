@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 
 from pipeline.core.config import compose_params
 from pipeline.core.io import InputError
@@ -124,7 +123,7 @@ def test_rating_labelled_rows_weigh_rating_weight_only_with_gold(tmp_path: Path)
 
 def test_round3_strata_select_by_rule() -> None:
     """Round-3 rules: the dev-fold prediction, text cues and shortness pick the rows."""
-    script = _annotation_script()
+    from pipeline.reviews import annotation as script
     pool = pd.DataFrame(
         {
             "review_id": [f"r:{i}" for i in range(6)],
@@ -174,20 +173,10 @@ def test_real_gold_matches_real_corpus(public_data: Path) -> None:
     assert (second["second_label"].ne("") == second["gold_split"].eq("test")).all()
 
 
-def _annotation_script():
-    import importlib.util
-
-    path = Path(__file__).parents[1] / "scripts/annotate_sentiment.py"
-    spec = importlib.util.spec_from_file_location("annotate_sentiment", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_annotation_draw_keeps_to_training_sellers_and_strata() -> None:
     """Round-2 draws: only training-side sellers, distinct texts, each review once, strata
     capped at their size, mid ratings taken whole."""
-    script = _annotation_script()
+    from pipeline.reviews import annotation as script
     n = 400
     corpus = pd.DataFrame(
         {
@@ -282,7 +271,7 @@ def test_human_gold_figures_add_second_pass_only_where_given(tmp_path: Path) -> 
 def test_second_pass_work_file_is_blind_and_covers_test_part() -> None:
     """Only the test part, only number + text in the file the annotator reads, a fixed
     shuffle, and a changed text refused."""
-    script = _annotation_script()
+    from pipeline.reviews import annotation as script
     corpus = _corpus()
     gold = pd.DataFrame(
         {
@@ -298,5 +287,5 @@ def test_second_pass_work_file_is_blind_and_covers_test_part() -> None:
     assert "label" not in blind and "rating" not in blind
     assert blind["number"].tolist() == [1, 2, 3]
     assert blind.equals(script.blind_test_part(gold, corpus, 7))
-    with pytest.raises(typer.BadParameter, match="hash mismatch"):
+    with pytest.raises(InputError, match="hash mismatch"):
         script.blind_test_part(gold, corpus.assign(text=corpus["text"] + "!"), 7)
