@@ -39,3 +39,4 @@ def project_root() -> Path:
 @pytest.fixture(scope="session")
 def sample_data(project_root: Path) -> Path:
     return project_root / "data" / "sample"
+

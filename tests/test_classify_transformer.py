@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tiny_models import build_tiny_bert
 
 from pipeline.classify.models import build_model, load_model
 from pipeline.core.ml import write_card
@@ -20,25 +21,8 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     corpus = [t for texts in TEXTS.values() for t in texts] * 5
-    tokenizer.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=200,
-                                                                    special_tokens=specials))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]",
-                                   pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-                                   mask_token="[MASK]")
-    fast.save_pretrained(folder)
-    config = BertConfig(vocab_size=fast.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    BertForSequenceClassification(config).save_pretrained(folder)
-    return folder
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), corpus, vocab_size=200)
 
 
 def _tiny_model_cfg(checkpoint) -> dict:

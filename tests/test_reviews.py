@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_models import build_tiny_bert
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -39,25 +40,8 @@ def tiny_encoder(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) ->
     """The `reviews` params with the encoder swapped for a tiny BERT built here (vocabulary
     from the sample and seed texts, one layer of width 32): the cascade's whole path,
     fine-tuning, safetensors and reloading, in seconds instead of MiniLM's minutes."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
     texts = [*pd.read_csv(sample_data / "reviews.csv")["text"], *SEEDS["text"]]
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tokenizer.train_from_iterator(
-        texts, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials)
-    )
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]",
-                                   pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-                                   mask_token="[MASK]")
-    fast.save_pretrained(folder)
-    config = BertConfig(vocab_size=fast.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    BertForSequenceClassification(config).save_pretrained(folder)
+    folder = build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), texts, vocab_size=400)
     encoder = {**CFG["encoder"], "checkpoint": str(folder), "epochs": 1, "positive_sample": 200,
                "learning_rate": 5e-3, "max_length": 32}
     return {**CFG, "encoder": encoder}
