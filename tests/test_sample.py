@@ -164,5 +164,5 @@ def test_sales_signals_feedback_and_sold(listings):
     comments = "\n".join(feedback)
     for word in ("Snelle levering", "Livraison rapide", "Schnelle Lieferung", "Fast delivery"):
         assert word in comments
-    sold = listings.loc[listings["market"].eq("darkmatter"), "units_sold"].fillna("")
-    assert sold.ne("").sum() >= 20 and sold[sold.ne("")].str.isdigit().all()
+    sold = listings.loc[listings["market"].eq("darkmatter"), "units_sold"]
+    assert sold.notna().sum() >= 20 and (sold.dropna() >= 0).all()

@@ -125,9 +125,11 @@ MARKET_EXTRA = (
     _col("source_row", "integer", "row or item number inside `source_file` (from 0)"),
     _col("page_type", "string", "kind of saved page (`listing`, `search`, `vendor`)"),
     _col("feedback_raw", "string", "the listing page's feedback block as shown (Agora)"),
-    _col("units_sold", "string", "units sold as the market shows it", "units"),
+    _col("units_sold", "integer", "units sold as the market shows it (thousands separators "
+         "dropped; empty when not a whole number)", "units"),
     _col("price_per_unit_raw", "string", "price per unit as shown"),
-    _col("feedback_count", "string", "vendor feedback count as shown", "feedbacks"),
+    _col("feedback_count", "integer", "vendor feedback count as the market shows it "
+         "(empty when not a whole number)", "feedbacks"),
     _col("vendor_rating", "string", "vendor rating as shown"),
     _col("escrow", "string", "escrow terms as shown"),
     _col("product_class", "string", "the market's product class (physical, digital)"),
@@ -196,7 +198,8 @@ INGEST: dict[str, TableSpec] = {spec.name: spec for spec in (
            "one vendor profile page",
            *PAGE_COLUMNS,
            _col("vendor", "string", "vendor handle"),
-           _col("feedback_count", "string", "feedback count as shown", "feedbacks"),
+           _col("feedback_count", "integer", "feedback count as the market shows it",
+                "feedbacks"),
            _col("rating", "string", "vendor rating as shown"),
            _col("levels", "string", "trust and vendor levels as shown, `; `-joined"),
            _col("positive_pct", "string", "share of positive feedback as shown", "%"),

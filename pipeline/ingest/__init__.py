@@ -94,6 +94,9 @@ class IngestResult:
     rows_in: int
 
 
+COUNT_COLUMNS = ("units_sold", "feedback_count")
+
+
 def expand_inputs(inputs: Iterable[str | Path], market_cfg: dict[str, Any]) -> list[Path]:
     """Files to read: given files as they are, folders searched (recursively) for the
     market's `files` patterns and for WARC snapshots (never a crawl's index or frontier).
@@ -158,6 +161,7 @@ def ingest_files(
             pseudonymise_handles(all_quarantined, vendor_key),
         )
         companions = {k: pseudonymise_handles(v, vendor_key) for k, v in companions.items()}
+    companions = {k: typed_counts(v) for k, v in companions.items()}
     return IngestResult(
         listings=listings,
         quarantined=all_quarantined.astype({"reason": str}),
@@ -245,9 +249,23 @@ def normalise_listings(
     good = good[first_ids == 0]
 
     ordered = CANONICAL_COLUMNS + [c for c in good.columns if c not in CANONICAL_COLUMNS]
-    good = validate_listings(good[ordered].reset_index(drop=True))
+    good = validate_listings(typed_counts(good[ordered].reset_index(drop=True)))
     quarantined = pd.concat([bad, duplicates], ignore_index=True)
     return good, quarantined
+
+
+def typed_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """The counts markets show (`units_sold`, `feedback_count`) as integers, after the ids
+    are made from the page's text: spaces and thousands separators (`1,234`, `1.234`) are
+    dropped; a value that is not a whole number stays missing and lowers the column's fill
+    rate in the ingest metrics."""
+    table = table.copy()
+    for column in COUNT_COLUMNS:
+        if column in table.columns:
+            digits = table[column].astype("string").str.replace(r"[\s,.'’]", "", regex=True)
+            table[column] = pd.to_numeric(digits.where(digits.str.fullmatch(r"\d+")),
+                                          errors="coerce").astype("Int64")
+    return table
 
 
 def parse_scrape_date(value: object) -> str:
