@@ -221,10 +221,9 @@ def compare_classifiers(
 @one_line_errors
 def extract(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Canonical listings -> + quantities, doses, purity, prices in EUR, shipping."""
-    from pipeline.core.config import load_params
     from pipeline.extract.stage import run_extract
 
-    run_extract(inp, out, load_params(params)["extraction"])
+    run_extract(inp, out, params_section(params, "extraction")[0])
 
 
 @app.command("evaluate-extraction")
@@ -240,10 +239,9 @@ def evaluate_extraction(
     params: ParamsOpt = None,
 ) -> None:
     """Per-field P/R/F1 on the extraction gold, beside quantulum3 and price-parser."""
-    from pipeline.core.config import load_params
     from pipeline.extract.stage import run_evaluate
 
-    run_evaluate(out, load_params(params)["extraction"], listings)
+    run_evaluate(out, params_section(params, "extraction")[0], listings)
 
 
 # --- stage 3b: substances --------------------------------------------------------------
@@ -735,12 +733,11 @@ def command_name(info: typer.models.CommandInfo) -> str:
 
 def _arrange_commands() -> None:
     """Put every command in its help panel, and the commands in pipeline order."""
-    order = [name for names in PANELS.values() for name in names]
     panel = {name: title for title, names in PANELS.items() for name in names}
+    rank = {name: i for i, name in enumerate(panel)}
     for info in app.registered_commands:
         info.rich_help_panel = panel.get(command_name(info), "Other commands")
-    app.registered_commands.sort(key=lambda i: (order.index(command_name(i))
-                                                if command_name(i) in order else len(order)))
+    app.registered_commands.sort(key=lambda info: rank.get(command_name(info), len(rank)))
 
 
 _arrange_commands()

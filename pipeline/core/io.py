@@ -93,8 +93,14 @@ def _read_one(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError as err:
         raise InputError(f"{path}: empty file") from err
     except (ValueError, OSError, UnicodeDecodeError) as err:
-        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"{path}: cannot read: {first_line}") from err
+        raise InputError(f"{path}: cannot read: {first_line(err)}") from err
+
+
+def first_line(err: Exception) -> str:
+    """An exception's first message line (its type name when it has none), so a wrapped
+    library error still fits the one-line InputError."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def check_json_lines(path: object, text: str) -> None:

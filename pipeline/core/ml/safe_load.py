@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.io import InputError
+from pipeline.core.io import InputError, first_line
 
 # A fixed timestamp for every archive entry (the earliest a zip can hold), so two saves of
 # the same model give the same bytes.
@@ -116,7 +116,7 @@ def load_skops(path: str | Path, allowed: Iterable[str] = ALLOWED_TYPES) -> Any:
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as err:  # a crafted or broken archive: say so, never a traceback
-        raise InputError(f"{path}: not a readable skops model ({_first_line(err)})") from err
+        raise InputError(f"{path}: not a readable skops model ({first_line(err)})") from err
     refused = sorted(set(untrusted) - allowed)
     if refused:
         raise InputError(f"{path}: refuses to load types outside the allowlist: "
@@ -124,9 +124,4 @@ def load_skops(path: str | Path, allowed: Iterable[str] = ALLOWED_TYPES) -> Any:
     try:
         return sio.load(path, trusted=sorted(untrusted))
     except Exception as err:
-        raise InputError(f"{path}: cannot load skops model ({_first_line(err)})") from err
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+        raise InputError(f"{path}: cannot load skops model ({first_line(err)})") from err
