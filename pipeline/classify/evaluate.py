@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from pipeline.classify.training import fit_model
+from pipeline.core.metrics import per_class_figures, rounded
 
 
 def scores(y_true: Iterable[str], y_pred: Iterable[str], min_support: int = 1) -> dict[str, Any]:
@@ -22,19 +23,12 @@ def scores(y_true: Iterable[str], y_pred: Iterable[str], min_support: int = 1) -
     y_true, y_pred = np.asarray(list(y_true)), np.asarray(list(y_pred))
     support = pd.Series(y_true).value_counts()
     labels = sorted(support[support >= min_support].index) or sorted(support.index)
-    p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
     return {
         "n": len(y_true),
-        "macro_f1": round(float(f1_score(y_true, y_pred, labels=labels, average="macro",
-                                         zero_division=0)), 4),
-        "accuracy": round(float((y_true == y_pred).mean()), 4) if len(y_true) else 0.0,
-        "per_class": {
-            c: {"precision": round(float(pi), 4), "recall": round(float(ri), 4),
-                "f1": round(float(fi), 4), "support": int(si)}
-            for c, pi, ri, fi, si in zip(labels, p, r, f, s, strict=True)
-        },
+        "macro_f1": rounded(f1_score(y_true, y_pred, labels=labels, average="macro",
+                                     zero_division=0)),
+        "accuracy": rounded((y_true == y_pred).mean()) if len(y_true) else 0.0,
+        "per_class": per_class_figures(labels, y_true, y_pred, labels=labels),
     }
 
 

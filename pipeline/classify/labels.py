@@ -95,11 +95,17 @@ def load_category_maps(
     return maps
 
 
+def _map_keys(listings: pd.DataFrame, maps: dict[str, CategoryMap]) -> pd.Series:
+    """The category map each row is labelled by: its `market_config` (the ingested table's
+    config) where that has a map, else its market."""
+    keys = listings[CONFIG_COLUMN] if CONFIG_COLUMN in listings else listings["market"]
+    return keys.where(keys.isin(list(maps)), listings["market"])
+
+
 def label_listings(listings: pd.DataFrame, maps: dict[str, CategoryMap]) -> pd.Series:
     """The taxonomy id each listing's market category maps to; None where unmapped. A row's
     map is that of its `market_config` (the ingested table's config) or else its market."""
-    keys = listings[CONFIG_COLUMN] if CONFIG_COLUMN in listings else listings["market"]
-    keys = keys.where(keys.isin(list(maps)), listings["market"])
+    keys = _map_keys(listings, maps)
     labels = [
         maps[key](path) if key in maps else None
         for key, path in zip(keys, listings["category_raw"].fillna(""), strict=True)
@@ -128,8 +134,7 @@ def labelled_data(listings: pd.DataFrame, maps: dict[str, CategoryMap],
     different ids is dropped (the labels contradict each other), and repeats of one text
     within a market (vendor spam) count once, so no listing weighs more for being reposted.
     `group` (a text hash) keeps identical texts on one side of every split."""
-    keys = listings[CONFIG_COLUMN] if CONFIG_COLUMN in listings else listings["market"]
-    keys = keys.where(keys.isin(list(maps)), listings["market"])
+    keys = _map_keys(listings, maps)
     data = pd.DataFrame({
         "text": listing_text(listings, max_chars),
         "label": label_listings(listings, maps),

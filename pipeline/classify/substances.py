@@ -29,8 +29,8 @@ def decide(categories: list[str], predicted: str) -> str | None:
     if not categories:
         return None
     counts = Counter(categories)
-    if len(counts) == 1 or predicted in counts:
-        return predicted if predicted in counts else categories[0]
+    if predicted in counts:
+        return predicted
     top = max(counts.values())
     return next(c for c in categories if counts[c] == top)
 

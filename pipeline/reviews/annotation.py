@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.core.io import InputError
-from pipeline.core.text import content_key
-from pipeline.reviews.evaluate import vader_compound
+from pipeline.core.corpus import check_stored_labels
+from pipeline.reviews.evaluate import heldout_seller_split, vader_compound
 from pipeline.reviews.labels import normalise_text
 from pipeline.reviews.ngram import SENTIMENT_MODELS
 
@@ -52,11 +51,7 @@ STRATA_2 = STRATA[2]
 
 def training_side(corpus: pd.DataFrame, seed: int, test_size: float) -> pd.DataFrame:
     """The reviews of the sellers the evaluation trains on (the same grouped split)."""
-    from sklearn.model_selection import GroupShuffleSplit
-
-    split = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-    train_idx, _ = next(split.split(corpus, groups=corpus["vendor"] + "|" + corpus["market"]))
-    return corpus.iloc[train_idx]
+    return heldout_seller_split(corpus, seed, test_size)[0]
 
 
 def cross_fitted_labels(side: pd.DataFrame, cfg: dict, seed: int, folds: int = 5) -> pd.Series:
@@ -115,12 +110,8 @@ def blind_test_part(gold: pd.DataFrame, corpus: pd.DataFrame, seed: int) -> pd.D
     only (no label, rating or stratum), shuffled with `seed`; a changed text is an error."""
     test = gold.loc[gold["split"].eq("test"), ["source", "review_id", "text_sha"]]
     text = corpus.drop_duplicates("review_id").set_index("review_id")["text"]
-    missing = test[~test["review_id"].isin(text.index)]
-    if len(missing):
-        raise InputError(f"{len(missing)} test reviews not in the corpus")
+    check_stored_labels(test, text, "sentiment gold", "review_id", noun="test reviews")
     test = test.assign(text=text[test["review_id"]].to_numpy())
-    if (test["text"].map(content_key) != test["text_sha"]).any():
-        raise InputError("test review texts changed since labelling (hash mismatch)")
     rng = np.random.default_rng(seed)
     out = test.iloc[rng.permutation(len(test))].reset_index(drop=True)
     return out.assign(number=np.arange(1, len(out) + 1))

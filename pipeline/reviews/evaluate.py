@@ -89,6 +89,20 @@ def _model_and_vader(
     return out
 
 
+def heldout_seller_split(
+    corpus: pd.DataFrame, seed: int, test_size: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) rows of the held-out-seller split, grouped by vendor|market so no
+    seller straddles it; the annotation draws human labels from the same train side."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    split = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    train_idx, test_idx = next(
+        split.split(corpus, groups=corpus["vendor"] + "|" + corpus["market"])
+    )
+    return corpus.iloc[train_idx], corpus.iloc[test_idx]
+
+
 def evaluate(
     corpus: pd.DataFrame,
     cfg: dict[str, Any],
@@ -101,8 +115,6 @@ def evaluate(
     test reviews, the project's invented multilingual reviews per language, and the
     human-labelled gold `human` (`load_human_gold`, indexed like `corpus`): its train part is
     trained on, its test part (the held-out sellers' reviews) only scored."""
-    from sklearn.model_selection import GroupShuffleSplit
-
     weight, rating_weight = gold_weights(cfg)
 
     def fit_on(train: pd.DataFrame) -> SentimentModel:
@@ -112,11 +124,7 @@ def evaluate(
         )
 
     metrics: dict[str, Any] = {"label_counts": corpus["label"].value_counts().to_dict()}
-    split = GroupShuffleSplit(n_splits=1, test_size=cfg["eval"]["test_size"], random_state=seed)
-    train_idx, test_idx = next(
-        split.split(corpus, groups=corpus["vendor"] + "|" + corpus["market"])
-    )
-    train, test = corpus.iloc[train_idx], corpus.iloc[test_idx]
+    train, test = heldout_seller_split(corpus, seed, cfg["eval"]["test_size"])
     if human is not None:
         moved = human["gold_split"].eq("test") != human.index.isin(test.index)
         if moved.any():

@@ -61,7 +61,7 @@ class SentenceEmbedder(BaseEstimator, TransformerMixin):
     def transform(self, texts: list[str]) -> np.ndarray:
         from pipeline.core.ml.embeddings import embedding_cache, resolve_encoder
 
-        path = resolve_encoder("" if self.model == PACKAGED_MINILM else self.model)
+        path = resolve_encoder(self.model)
         return embedding_cache(path, MINILM_MAX_SEQ_LENGTH).encode(list(texts), self.batch_size)
 
 

@@ -46,6 +46,6 @@ def split_by_hash(records: list[Record], test_share: float) -> tuple[list[Record
     """(train, test): a record is held out when its case-folded text's content key falls in
     the first `test_share` of the key space."""
     cut = int(test_share * 16**8)
-    test = [r for r in records if int(content_key(r["text"].casefold(), 8), 16) < cut]
-    train = [r for r in records if int(content_key(r["text"].casefold(), 8), 16) >= cut]
-    return train, test
+    held = [int(content_key(r["text"].casefold(), 8), 16) < cut for r in records]
+    return ([r for r, h in zip(records, held, strict=True) if not h],
+            [r for r, h in zip(records, held, strict=True) if h])

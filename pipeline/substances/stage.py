@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,8 @@ import spacy
 
 from pipeline.core.config import public_data_root
 from pipeline.core.io import InputError, console, read_table, write_with_quarantine
-from pipeline.core.ml import write_card
+from pipeline.core.metrics import write_metrics
+from pipeline.core.ml import CARD_FILE, write_card
 from pipeline.core.substances import SubstanceVocabulary, load_recogniser, rule_pipeline
 from pipeline.substances.corpus import read_prodigy, split_by_hash
 from pipeline.substances.evaluate import span_scores
@@ -43,7 +43,7 @@ def run_substances(inp: Path, out: Path, model_dir: Path | None, id_column: str,
     """Any table with an id and a text -> one row per readable row with `spans`."""
     rows = read_table(inp).reset_index(drop=True)
     readable, quarantined = split_readable(rows, id_column, text_column)
-    trained = model_dir is not None and (model_dir / "model_card.json").is_file()
+    trained = model_dir is not None and (model_dir / CARD_FILE).is_file()
     if not trained:
         console.print(f"substances: no trained recogniser at {model_dir}; vocabulary rules only")
     nlp = load_recogniser(str(model_dir) if trained else None)
@@ -80,8 +80,7 @@ def run_evaluate(inp: Path | None, out: Path, model_dir: Path,
     metrics = {"held_out_texts": len(test),
                "recogniser": _scores(load_recogniser(str(model_dir)), test),
                "ruler_only": _scores(rule_pipeline(SubstanceVocabulary.load(), s["lang"]), test)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(metrics, indent=2) + "\n")
+    write_metrics(metrics, out)
     console.print(f"substances: span F1 {metrics['recogniser']['f1']:.3f} "
                   f"(ruler alone {metrics['ruler_only']['f1']:.3f}) on {len(test)} texts -> {out}")
     return metrics
