@@ -74,9 +74,14 @@ def prepare(listings: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def as_day(values: pd.Series) -> pd.Series:
+    """ISO dates or timestamps as midnight timestamps (their day); NaT where not a date."""
+    return pd.to_datetime(values.astype("string").str[:10], errors="coerce")
+
+
 def as_date(values: pd.Series) -> pd.Series:
     """ISO dates or timestamps as calendar dates (Parquet `date32`); missing stays missing."""
-    parsed = pd.to_datetime(values.astype("string").str[:10], errors="coerce")
+    parsed = as_day(values)
     return parsed.dt.date.where(parsed.notna(), None)
 
 

@@ -137,9 +137,8 @@ class VendorLinker:
         """One-to-one links scoring at least `threshold`: market/vendor of both sides,
         score, each similarity and the evidence list."""
         pairs = self.score_pairs(left, right)
-        cols = LINKER_COLUMNS
         if pairs.empty:
-            return pd.DataFrame(columns=cols)
+            return pd.DataFrame(columns=LINKER_COLUMNS)
         pairs = pairs[pairs["score"] >= self.threshold].sort_values(
             ["score", "i", "j"], ascending=[False, True, True])
         chosen, used_l, used_r = [], set(), set()
@@ -154,5 +153,5 @@ class VendorLinker:
         links["vendor"] = left["vendor"].to_numpy()[links["i"].to_numpy(int)]
         links["market_to"] = right["market"].to_numpy()[links["j"].to_numpy(int)]
         links["vendor_to"] = right["vendor"].to_numpy()[links["j"].to_numpy(int)]
-        return links[cols].reset_index(drop=True)
+        return links[LINKER_COLUMNS].reset_index(drop=True)
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from pipeline.analyse.common import as_day
 from pipeline.analyse.linker import EVIDENCE, LINKER_COLUMNS, VendorLinker, link_handle
 from pipeline.core.io import InputError
 
@@ -34,10 +35,6 @@ def shock_window(shock: dict, default: dict) -> tuple[pd.Timestamp, pd.Timestamp
             date + pd.Timedelta(days=days["days_after"]))
 
 
-def _day(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.astype(str).str[:10], errors="coerce")
-
-
 def migration_links(accounts: pd.DataFrame, shocks: list[dict], linker: VendorLinker,
                     window: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each shock, accounts whose last activity on its market falls in the shock's
@@ -45,21 +42,21 @@ def migration_links(accounts: pd.DataFrame, shocks: list[dict], linker: VendorLi
     seen on the closed market years before, or elsewhere years after, is no migration).
     Returns (links with their evidence and time gaps, summary per shock and destination)."""
     links, summary = [], []
-    first, last = _day(accounts["first_seen"]), _day(accounts["last_seen"])
+    first, last = as_day(accounts["first_seen"]), as_day(accounts["last_seen"])
+    side = accounts.assign(first_day=first, last_day=last).set_index(["market", "vendor"])
     for shock in shocks:
         date, start, end = shock_window(shock, window or {})
         left = accounts[(accounts["market"] == shock["market"]) & last.between(start, end)]
         right = accounts[(accounts["market"] != shock["market"]) & first.between(start, end)]
         found = linker.predict(left, right) if len(left) and len(right) else pd.DataFrame(
             columns=[c for c in LINK_COLUMNS if c in LINKER_COLUMNS])
-        side = accounts.set_index(["market", "vendor"])
         came = side.loc[list(zip(found["market"], found["vendor"], strict=True))]
         went = side.loc[list(zip(found["market_to"], found["vendor_to"], strict=True))]
         found["origins"], found["origins_to"] = came["origins"].to_list(), went["origins"].to_list()
-        found["last_seen"] = _day(came["last_seen"]).dt.date.to_list()
-        found["first_seen_to"] = _day(went["first_seen"]).dt.date.to_list()
-        to_day = _day(went["first_seen"]).reset_index(drop=True)
-        found["gap_days"] = (to_day - _day(came["last_seen"]).reset_index(drop=True)).dt.days
+        found["last_seen"] = came["last_day"].dt.date.to_list()
+        found["first_seen_to"] = went["first_day"].dt.date.to_list()
+        to_day = went["first_day"].reset_index(drop=True)
+        found["gap_days"] = (to_day - came["last_day"].reset_index(drop=True)).dt.days
         found["days_after_shock"] = (to_day - date).dt.days
         found = found.assign(shock=shock["name"], shock_date=date.date(),
                              window_start=start.date(), window_end=end.date())

@@ -69,21 +69,19 @@ def country_shares(listings: pd.DataFrame, tx: pd.DataFrame, reps: int, seed: in
         out[measure] = out[measure].round().astype("int64")
     period_sales = out.groupby(["market", "month"])["sales"].transform("sum")
     out["revenue_eur"] = out["revenue_eur"].where(period_sales > 0)
+    declared = out["origin"] != UNKNOWN
     for measure in ("vendors", "listings", "revenue_eur"):
         total = out.groupby(["market", "month"])[measure].transform("sum", min_count=1)
-        known = out[measure].where(out["origin"] != UNKNOWN, 0.0)
+        known = out[measure].where(declared, 0.0)
         total_known = known.groupby([out["market"], out["month"]]).transform("sum")
         out[f"{measure}_share"] = (out[measure] / total).where(total > 0)
-        out[f"{measure}_share_known"] = (known / total_known).where(
-            (total_known > 0) & (out["origin"] != UNKNOWN)
-        )
+        out[f"{measure}_share_known"] = (known / total_known).where((total_known > 0) & declared)
         if measure != "revenue_eur":
             out[f"{measure}_known_total"] = total_known.astype("int64")
             low, high = wilson(known, total_known)
-            declared = out["origin"] != UNKNOWN
             out[f"{measure}_share_known_low"] = np.where(declared, low, np.nan)
             out[f"{measure}_share_known_high"] = np.where(declared, high, np.nan)
-    known_sales = out["sales"].where(out["origin"] != UNKNOWN, 0)
+    known_sales = out["sales"].where(declared, 0)
     out["sales_known_total"] = known_sales.groupby([out["market"], out["month"]]).transform(
         "sum").astype("int64")
     out = out.merge(_revenue_share_ci(tx, reps, seed), on=keys, how="left")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from pipeline.analyse.common import weighted_median
+from pipeline.analyse.common import as_day, weighted_median
 from pipeline.analyse.uncertainty import bootstrap, median_statistic, share_statistic, wilson
 
 _SCORE = re.compile(r"^([0-5])/5$")
@@ -118,8 +118,7 @@ def listing_sales(tx: pd.DataFrame) -> pd.DataFrame:
     keys = ["market", "listing_id", "vendor", "origin", "category", "source", "value_eur"]
     if tx.empty:
         return pd.DataFrame(columns=[*keys, "sales", "revenue_eur", "first_date", "last_date"])
-    dates = pd.to_datetime(tx["date"].astype(str).str[:10], errors="coerce")
-    out = tx.assign(day=dates).groupby(keys, sort=True, dropna=False).agg(
+    out = tx.assign(day=as_day(tx["date"])).groupby(keys, sort=True, dropna=False).agg(
         sales=("n", "sum"), revenue_eur=("revenue_eur", "sum"),
         first_date=("day", "min"), last_date=("day", "max")).reset_index()
     out["sales"] = out["sales"].round().astype("int64")

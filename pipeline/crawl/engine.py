@@ -48,6 +48,11 @@ def start_socks_bridge(proxy: str) -> str:
     return f"http://127.0.0.1:{handler.sockets[0].getsockname()[1]}"
 
 
+def _header_list(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy's headers (bytes, possibly repeated) as (name, value) text pairs."""
+    return [(k.decode(), b", ".join(v).decode("latin-1")) for k, v in headers.items()]
+
+
 class FrontierScheduler(BaseScheduler):
     """Scrapy's scheduler interface over `CrawlSession.frontier`."""
 
@@ -105,12 +110,9 @@ class MarketSpider(scrapy.Spider):
                        cookies=self.session.cookies, dont_filter=True)
 
     def parse(self, response: Response) -> None:
-        request_headers = [(k.decode(), b", ".join(v).decode("latin-1"))
-                           for k, v in response.request.headers.items()]
-        headers = [(k.decode(), b", ".join(v).decode("latin-1"))
-                   for k, v in response.headers.items()]
-        page = Fetched(url=response.url, status=response.status, reason="", headers=headers,
-                       body=response.body, request_headers=request_headers,
+        page = Fetched(url=response.url, status=response.status, reason="",
+                       headers=_header_list(response.headers), body=response.body,
+                       request_headers=_header_list(response.request.headers),
                        fetched_at=datetime.now(UTC))
         outcome = self.session.handle(response.meta[KEY], page)
         self.stored += outcome.stored

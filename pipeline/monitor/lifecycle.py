@@ -163,8 +163,7 @@ def changes(stacked: pd.DataFrame) -> pd.DataFrame:
     for key in new.index.intersection(old.index):
         if old.at[key, "price_raw"] != new.at[key, "price_raw"]:
             rows.append(("price_changed", *key, old.at[key, "price_raw"], new.at[key, "price_raw"]))
-    origins_before = before.groupby(VENDOR)["origin"].agg(lambda s: "/".join(sorted(set(s))))
-    origins_after = after.groupby(VENDOR)["origin"].agg(lambda s: "/".join(sorted(set(s))))
+    origins_before, origins_after = _vendor_origins(before), _vendor_origins(after)
     for key in origins_after.index.difference(origins_before.index):
         rows.append(("vendor_new", *key, "", origins_after[key]))
     for key in origins_before.index.difference(origins_after.index):
@@ -173,6 +172,11 @@ def changes(stacked: pd.DataFrame) -> pd.DataFrame:
         if origins_before[key] != origins_after[key]:
             rows.append(("vendor_moved", *key, origins_before[key], origins_after[key]))
     return pd.DataFrame(rows, columns=["change", "market", "key", "before", "after"])
+
+
+def _vendor_origins(rows: pd.DataFrame) -> pd.Series:
+    """Each vendor's origins in one snapshot, sorted and `/`-joined."""
+    return rows.groupby(VENDOR)["origin"].agg(lambda s: "/".join(sorted(set(s))))
 
 
 OUTPUTS = {"lifecycles": lifecycles, "prices": price_history, "vendors": vendor_activity,
