@@ -319,7 +319,7 @@ def make_listing_ids(df: pd.DataFrame, vendor_key: str | None = None) -> pd.Seri
 def pseudonymise_handles(table: pd.DataFrame, key: str) -> pd.DataFrame:
     """Every handle column (vendors and buyers) of a table replaced by its keyed token, and
     each row's own handles replaced by the same token wherever its text names them
-    (`KandyKid's Psych Sampler`), so no column links the row back to the handle."""
+    (a title such as `Vendorname's sampler`), so no column links the row back to the handle."""
     table = table.copy()
     handles = sorted(HANDLE_COLUMNS.intersection(table.columns))
     texts = [c for c in table.columns
