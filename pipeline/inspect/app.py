@@ -205,10 +205,16 @@ def create_app(
         )
         return HTMLResponse(html, status_code=status)
 
+    def bad_csrf(request: Request, csrf: str) -> Response | None:
+        """The refusal of a posted form whose CSRF token is not this session's, or None."""
+        if hmac.compare_digest(csrf, request.state.csrf):
+            return None
+        return HTMLResponse("missing or wrong CSRF token: reload the page", status_code=403)
+
     def refused(request: Request, csrf: str) -> Response | None:
         """Why a posted action may not be saved (bad CSRF token, no coder name), or None."""
-        if not hmac.compare_digest(csrf, request.state.csrf):
-            return HTMLResponse("missing or wrong CSRF token: reload the page", status_code=403)
+        if (answer := bad_csrf(request, csrf)) is not None:
+            return answer
         if not request.state.coder:
             return page(request, "coder.html", 403, title="Who is coding?",
                         message="set your coder name first", back="/")
@@ -238,8 +244,8 @@ def create_app(
     def set_coder(
         request: Request, name: str = Form(""), back: str = Form("/"), csrf: str = Form("")
     ) -> Response:
-        if not hmac.compare_digest(csrf, request.state.csrf):
-            return HTMLResponse("missing or wrong CSRF token: reload the page", status_code=403)
+        if (answer := bad_csrf(request, csrf)) is not None:
+            return answer
         try:
             coders[request.state.session] = coder_name(name)
         except InputError as err:

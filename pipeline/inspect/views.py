@@ -74,10 +74,7 @@ def segment_context(segment: pd.Series, segments: pd.DataFrame, documents: dict[
     after = turns.iloc[position + CONTEXT_TURNS + 1 :]
     lo = int(before["doc_end"].iloc[0]) if len(before) > CONTEXT_TURNS else 0
     hi = int(after["doc_start"].iloc[0]) if len(after) else len(text)
-    start, end = int(segment["doc_start"]), int(segment["doc_end"])
-    return Markup(
-        f"{escape(text[lo:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:hi])}"
-    )
+    return highlight(text[lo:hi], int(segment["doc_start"]) - lo, int(segment["doc_end"]) - lo)
 
 
 def search(segments: pd.DataFrame, query: str) -> pd.DataFrame:

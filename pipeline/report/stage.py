@@ -56,13 +56,14 @@ def read_checked(folder: Path, specs: dict[str, TableSpec]) -> dict[str, pd.Data
     return tables
 
 
+def optional_json(path: Path | None) -> Any:
+    """The JSON at `path`, or None when its stage has not run."""
+    return json.loads(path.read_text()) if path is not None and path.exists() else None
+
+
 def load_stage_metrics(folder: Path, names: list[str]) -> dict[str, dict | None]:
     """Each stage's metrics JSON, or None where the stage has not run."""
-    out: dict[str, dict | None] = {}
-    for name in names:
-        path = folder / f"{name}.json"
-        out[name] = json.loads(path.read_text()) if path.exists() else None
-    return out
+    return {name: optional_json(folder / f"{name}.json") for name in names}
 
 
 def optional_table(path: Path | None, columns: set[str] | frozenset[str]) -> pd.DataFrame | None:
@@ -86,11 +87,9 @@ def load_stage_results(reviews_summary: Path | None, forum_summary: Path | None,
     results["forum_summary"] = optional_table(forum_summary, FORUM_SUMMARY.columns)
     results["themes"] = optional_table(themes, THEMES.columns)
     results["segments"] = optional_table(segments, SEGMENTS.columns)
-    inductive = themes.with_name(f"{themes.stem}{INDUCTIVE_SUFFIX}") if themes else None
-    results["inductive"] = (json.loads(inductive.read_text())
-                            if inductive is not None and inductive.exists() else None)
-    agreement = metrics_dir / "themes.json"
-    results["themes_metrics"] = json.loads(agreement.read_text()) if agreement.exists() else None
+    results["inductive"] = optional_json(
+        themes.with_name(f"{themes.stem}{INDUCTIVE_SUFFIX}") if themes else None)
+    results["themes_metrics"] = optional_json(metrics_dir / "themes.json")
     return results
 
 

@@ -153,15 +153,24 @@ def read_all_gold(cfg: dict, codes: list[str], gold_path: Path | None) -> pd.Dat
     return pd.concat([read_gold(path, codes) for path in paths], ignore_index=True)
 
 
+def gold_and_corrections(
+    gold: pd.DataFrame, codes: list[str], corrections: Path | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(each gold segment once with its label columns, the corrected segments that are not
+    gold): a segment in the gold set keeps its gold labels."""
+    first = gold.drop_duplicates("segment_id")
+    base = pd.concat([first[["segment_id", "text", "lang"]], label_matrix(first, codes)], axis=1)
+    extra = correction_training_rows(load_corrections(corrections), codes)
+    return base, extra[~extra["segment_id"].isin(base["segment_id"])]
+
+
 def training_data(cfg: dict, codebook: Codebook, gold_path: Path | None, corrections: Path | None):
     """Gold segments plus corrections as (texts, langs, labels) and their counts."""
-    codes = codebook.ids
-    gold = read_all_gold(cfg, codes, gold_path).drop_duplicates("segment_id")
-    base = pd.concat([gold[["segment_id", "text", "lang"]], label_matrix(gold, codes)], axis=1)
-    extra = correction_training_rows(load_corrections(corrections), codes)
-    extra = extra[~extra["segment_id"].isin(base["segment_id"])]
+    base, extra = gold_and_corrections(
+        read_all_gold(cfg, codebook.ids, gold_path), codebook.ids, corrections
+    )
     table = pd.concat([base, extra], ignore_index=True) if len(extra) else base
-    counts = {"gold_segments": len(gold), "correction_segments": len(extra)}
+    counts = {"gold_segments": len(base), "correction_segments": len(extra)}
     return table, counts
 
 
@@ -396,10 +405,7 @@ def run_evaluate(
     codes = codebook.ids
     gold_path = gold or Path(cfg["gold"])
     gold_all = read_all_gold(cfg, codes, gold_path)
-    first = gold_all.drop_duplicates("segment_id")
-    table = pd.concat([first[["segment_id", "text", "lang"]], label_matrix(first, codes)], axis=1)
-    extra = correction_training_rows(load_corrections(corrections or cfg["corrections"]), codes)
-    extra = extra[~extra["segment_id"].isin(table["segment_id"])]
+    table, extra = gold_and_corrections(gold_all, codes, corrections or cfg["corrections"])
     metrics = {
         "gold_segments": len(table),
         "gold_segments_per_language": table["lang"].value_counts().sort_index().to_dict(),
