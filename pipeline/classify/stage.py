@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +30,20 @@ from pipeline.classify.predict import classify_listings, review_queue
 from pipeline.classify.substances import with_substance_rule
 from pipeline.classify.training import fit_model, model_card, model_card_markdown
 from pipeline.core.config import compose_params
+from pipeline.core.engine import load_once, run_partitioned
 from pipeline.core.io import (
     InputError,
     console,
+    is_dataset,
     read_table,
     require_columns,
+    require_datasets,
     side_output_path,
     table_files,
     write_table,
     write_with_quarantine,
 )
-from pipeline.core.ml import write_card
+from pipeline.core.ml import read_card, write_card
 
 
 def read_listings(path: str | Path) -> pd.DataFrame:
@@ -95,16 +99,37 @@ def run_train(inp: Path, out_dir: Path, params: dict[str, Any], market_configs: 
     return card
 
 
-def run_classify(inp: Path, out: Path, model_dir: Path, params: dict[str, Any]) -> dict[str, int]:
-    """Classify listings; write OUT, its quarantine file and the low-confidence review file."""
+def loaded_classifier(model_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """The model with the substance rule it was trained with, and its card."""
     model, card = load_model(model_dir)
-    model = with_substance_rule(model, card.get("substance_rule"))  # as it was trained
+    return with_substance_rule(model, card.get("substance_rule")), card
+
+
+def classify_partition(model_dir: str, threshold: float, listings: pd.DataFrame
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """One partition of a dataset: (classified, quarantined, {"review": low confidence});
+    the model is loaded once per process (`load_once`)."""
+    model, card = load_once(loaded_classifier, model_dir)
+    kept, quarantined = classify_listings(listings, model, card.get("text_max_chars", 1000))
+    return kept, quarantined, {"review": review_queue(kept, threshold)}
+
+
+def run_classify(inp: Path, out: Path, model_dir: Path, params: dict[str, Any]) -> dict[str, int]:
+    """Classify listings; write OUT, its quarantine file and the low-confidence review file.
+    A dataset OUT (`core.io.is_dataset`) runs partition by partition on `params.engine`."""
+    threshold = params["model"].get("review_threshold", 0.5)
+    if is_dataset(out):
+        require_datasets(inp, out)
+        read_card(model_dir)  # a bad model folder: one error here, not one per task
+        return run_partitioned(
+            inp, out, partial(classify_partition, str(model_dir), threshold),
+            params.get("engine"), "classify", companions=("review",))
+    model, card = loaded_classifier(model_dir)
     listings = read_table(inp)
     kept, quarantined = classify_listings(
         listings, model, card.get("text_max_chars", 1000), progress=_tqdm("classify")
     )
     counts = write_with_quarantine(kept, quarantined, out, len(listings), label="listings")
-    threshold = params["model"].get("review_threshold", 0.5)
     review = review_queue(kept, threshold)
     review_path = side_output_path(out, "review")
     write_table(review, review_path)

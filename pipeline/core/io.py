@@ -15,6 +15,7 @@ import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from uuid import uuid4
 
 import pandas as pd
 import pyarrow as pa
@@ -58,7 +59,9 @@ def table_files(path: Path) -> list[Path]:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read one table, or every table in a folder concatenated."""
+    """Read one table, every table in a folder concatenated, or a partitioned dataset."""
+    if Path(path).is_dir() and is_dataset(path):
+        return read_dataset(path)
     frames = [_read_one(p) for p in table_files(Path(path))]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
@@ -179,13 +182,7 @@ def write_with_quarantine(
     label: str = "rows",
 ) -> dict[str, int]:
     """Write `OUT` and its quarantine file, print the counts and check in = out + quarantined."""
-    if len(kept) + len(quarantined) != rows_in:
-        raise AssertionError(
-            f"row accounting broken: {rows_in} in != "
-            f"{len(kept)} out + {len(quarantined)} quarantined"
-        )
-    if len(quarantined) and quarantined["reason"].fillna("").eq("").any():
-        raise AssertionError("every quarantined row needs a reason")
+    check_accounting(rows_in, kept, quarantined)
     write_table(kept, out)
     write_table(quarantined, quarantine_path(out))
     counts = {"rows_in": rows_in, "rows_out": len(kept), "rows_quarantined": len(quarantined)}
@@ -193,3 +190,135 @@ def write_with_quarantine(
         f"{label}: {rows_in} in, {len(kept)} out, {len(quarantined)} quarantined -> {out}"
     )
     return counts
+
+
+def check_accounting(rows_in: int, kept: pd.DataFrame | int,
+                     quarantined: pd.DataFrame | int) -> None:
+    """in = out + quarantined, and every quarantined row has a reason."""
+    n_kept = kept if isinstance(kept, int) else len(kept)
+    n_quarantined = quarantined if isinstance(quarantined, int) else len(quarantined)
+    if n_kept + n_quarantined != rows_in:
+        raise AssertionError(f"row accounting broken: {rows_in} in != {n_kept} out + "
+                             f"{n_quarantined} quarantined")
+    if isinstance(quarantined, pd.DataFrame) and len(quarantined) and (
+            "reason" not in quarantined or quarantined["reason"].fillna("").eq("").any()):
+        raise AssertionError("every quarantined row needs a reason")
+
+
+# --- partitioned datasets ------------------------------------------------------------------
+# An `OUT` without a file extension, or an `IN` folder of `key=value` subfolders, is a Parquet
+# dataset in hive layout (`market=agora/scraped_at=2014-01-16/part-0.parquet`): per-row stages
+# read and write it one partition at a time, so memory depends on the partition, not the
+# corpus. Partition columns stay inside the files too, so a partition reads back whole.
+
+PARTITION_FILE = "part-0.parquet"
+UNKNOWN_PARTITION = "unknown"
+
+
+def is_dataset(path: str | Path) -> bool:
+    """Whether `path` names a partitioned dataset: an output path without an extension, or
+    an existing folder holding `key=value` partition folders (a folder of plain tables, as
+    ingest writes per market, is not one)."""
+    path = Path(path)
+    if path.is_dir():
+        entries = list(path.iterdir())
+        return not entries or any(p.is_dir() and "=" in p.name for p in entries)
+    return path.suffix == "" and not path.exists()
+
+
+def partition_value(value: object) -> str:
+    """A cell as a folder-safe partition value: a day for dates, `unknown` when empty;
+    characters other than letters, digits, `-`, `_` and `.` are percent-encoded."""
+    from urllib.parse import quote
+
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return quote(text[:10] if text[:4].isdigit() and text[4:5] == "-" else text, safe="-_.") \
+        or UNKNOWN_PARTITION
+
+
+def dataset_partitions(root: str | Path) -> list[str]:
+    """The partitions of a dataset, as paths relative to its root (`market=a/scraped_at=d`),
+    sorted: the leaf folders that hold Parquet files."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such dataset folder")
+    leaves = sorted({p.parent.relative_to(root).as_posix() for p in root.rglob("*.parquet")
+                     if not any(part.startswith((".", "_")) for part in p.relative_to(root).parts)})
+    if not leaves:
+        raise InputError(f"{root}: dataset holds no Parquet partition")
+    return leaves
+
+
+def partition_files(root: str | Path, partition: str) -> list[Path]:
+    """A partition's Parquet files in name order (ingest writes one per input file)."""
+    return sorted(p for p in (Path(root) / partition).glob("*.parquet")
+                  if not p.name.startswith((".", "_")))
+
+
+def read_partition(root: str | Path, partition: str,
+                   columns: list[str] | None = None) -> pd.DataFrame:
+    """One partition as a frame, its files concatenated in name order."""
+    frames = []
+    for file in partition_files(root, partition):
+        try:
+            frames.append(pd.read_parquet(file, columns=columns))
+        except (ValueError, OSError) as err:
+            raise InputError(f"{file}: cannot read: {first_line(err)}") from err
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def read_dataset(root: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A whole dataset in partition order, for the commands that need every row at once."""
+    frames = [read_partition(root, p, columns) for p in dataset_partitions(root)]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def write_partition(df: pd.DataFrame, root: str | Path, partition: str,
+                    name: str = PARTITION_FILE, sort_key: Iterable[str] = ()) -> Path:
+    """Write one partition file atomically (a temporary name, then a rename), rows in
+    `sort_key` order (stable), so that a task re-run after a lost worker, or another
+    engine, leaves the same bytes."""
+    keys = [k for k in sort_key if k in df.columns]
+    if keys and len(df):
+        df = df.sort_values(keys, kind="stable").reset_index(drop=True)
+    path = Path(root) / partition / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid4().hex}.tmp")
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+    tmp.replace(path)
+    return path
+
+
+def partition_of(keys: dict[str, object]) -> str:
+    """The relative folder of one partition, from its key values in order."""
+    return "/".join(f"{k}={partition_value(v)}" for k, v in keys.items())
+
+
+def split_by_partition(df: pd.DataFrame, keys: list[str]) -> dict[str, pd.DataFrame]:
+    """Rows grouped by the partition their `keys` values give (`unknown` for missing
+    columns or empty values), keeping row order inside each group."""
+    folders = pd.Series("", index=df.index, dtype=object)
+    for number, key in enumerate(keys):
+        column = df[key] if key in df.columns else pd.Series("", index=df.index)
+        values = column.astype(object).where(column.notna(), "")
+        encoded = {v: partition_value(v) for v in pd.unique(values)}
+        folders = folders + ("/" if number else "") + f"{key}=" + values.map(encoded)
+    return {folder: df[folders == folder] for folder in sorted(pd.unique(folders))}
+
+
+def clear_dataset(root: str | Path, partition_prefix: str = "") -> None:
+    """Remove a dataset's partitions (or those under `partition_prefix`) before a run writes
+    it, so no partition of an earlier run survives."""
+    import shutil
+
+    target = Path(root) / partition_prefix
+    if target.exists():
+        shutil.rmtree(target)
+
+
+def require_datasets(inp: str | Path, out: str | Path) -> None:
+    """A per-row stage writing a dataset OUT reads a dataset IN: a one-line error otherwise
+    (a dataset IN with a file OUT is read whole, as a folder of tables is)."""
+    if not (Path(inp).is_dir() and is_dataset(inp)):
+        raise InputError(f"{inp}: not a partitioned dataset (OUT {out} is a dataset folder; "
+                         "give a dataset IN, e.g. `cryptodrug ingest ... -o FOLDER`)")

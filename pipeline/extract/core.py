@@ -32,7 +32,7 @@ from pipeline.extract.quantities import (
     slang_mass,
 )
 from pipeline.extract.shipping import Shipping
-from pipeline.extract.vocab import Vocabulary, normalise, parse_number
+from pipeline.extract.vocab import Vocabulary, parse_number
 
 FIELDS = [
     "units", "dose_mg", "mass_g", "volume_ml", "purity_pct", "price_amount", "price_currency",
@@ -123,7 +123,7 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
         if key not in self._price_cache:
             if len(self._price_cache) > 200_000:
                 self._price_cache.clear()
-            doc = self.pipes_["en"].nlp.make_doc(normalise(price_raw, self.max_chars))
+            doc = self.pipes_["en"].nlp.make_doc(self.vocab_.normalise(price_raw))
             self._price_cache[key] = price_from_raw(doc, self._matches(doc, "en"), currency_raw,
                                                     self.vocab_)
         return self._price_cache[key]
@@ -195,8 +195,8 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
         """`X` plus the extraction fields (docs/contracts.md); other columns untouched."""
         rows = X.to_dict("records")
-        titles = [normalise(_text(r.get("title")), self.max_chars) for r in rows]
-        descs = [normalise(_text(r.get("description")), self.max_chars) for r in rows]
+        titles = [self.vocab_.normalise(_text(r.get("title"))) for r in rows]
+        descs = [self.vocab_.normalise(_text(r.get("description"))) for r in rows]
         langs = [self.language(f"{t} {d}") for t, d in zip(titles, descs, strict=True)]
         title_docs, desc_docs = self._docs(titles, langs), self._docs(descs, langs)
         records = [

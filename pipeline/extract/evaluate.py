@@ -69,6 +69,43 @@ def evaluate(pred: pd.DataFrame, gold: pd.DataFrame, fields: list[str]) -> dict[
     return {f: scores(field_counts(pred, gold, f)) for f in fields}
 
 
+def mean_f1(block: dict[str, dict[str, float | int]]) -> float:
+    """The mean F1 over the fields that occur (support, or predictions where the labels
+    have none): a field absent from a set neither helps nor hurts."""
+    used = [s["f1"] for s in block.values() if s["support"] or s["fp"]]
+    return round(sum(used) / len(used), 4) if used else 0.0
+
+
+def _scored(pred: pd.DataFrame, ref: pd.DataFrame) -> dict[str, Any]:
+    block = {}
+    for name in REPORT_FIELDS:
+        counts = field_counts(pred, ref, name)
+        block[name] = {**scores(counts), "fp": counts["fp"]}
+    return {"n": len(ref), "fields": block, "mean_f1": mean_f1(block)}
+
+
+def blind_scores(pred: pd.DataFrame, labels: pd.DataFrame, langs: pd.Series
+                 ) -> dict[str, Any]:
+    """Per language and `all`: the extractor against the `gold` coder, and the second
+    annotator against the first (`A2` vs `A1`, the agreement that bounds any extractor).
+    `pred` and `langs` are indexed by listing_id; `labels` has one row per listing and
+    coder."""
+    by_coder = {c: labels[labels["coder"] == c].set_index("listing_id") for c in ("A1", "A2",
+                                                                            "gold")}
+    out: dict[str, Any] = {}
+    for lang in ["all", *sorted(langs.unique())]:
+        ids = langs.index if lang == "all" else langs.index[langs == lang]
+        gold = by_coder["gold"].loc[by_coder["gold"].index.intersection(ids)]
+        both = by_coder["A1"].index.intersection(by_coder["A2"].index).intersection(ids)
+        out[lang] = {
+            "extractor_vs_gold": _scored(pred.loc[gold.index].reset_index(drop=True),
+                                         gold.reset_index(drop=True)),
+            "a2_vs_a1": _scored(by_coder["A2"].loc[both].reset_index(drop=True),
+                                by_coder["A1"].loc[both].reset_index(drop=True)),
+        }
+    return out
+
+
 # --- peer libraries ------------------------------------------------------------------------
 _MASS_G = {"gram": 1.0, "kilogram": 1000.0, "ounce": 28.3495, "pound": 453.592,
            "pound-mass": 453.592, "tonne": 1e6}

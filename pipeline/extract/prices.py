@@ -56,7 +56,7 @@ def read_prices(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary
 
 def currency_code(raw: str, vocab: Vocabulary) -> str | None:
     """`currency_raw` as shown (`EUR`, `$`, `bitcoin`) -> ISO 4217 or a coin ticker."""
-    raw = raw.strip()
+    raw = raw.strip().rstrip(".")  # "Fr.", "EUR."
     if not raw:
         return None
     return vocab.currency_of.get(raw.lower(), raw.upper() if re.fullmatch(r"[A-Za-z]{3}", raw)

@@ -100,6 +100,39 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
     return None
 
 
+def read_pack(doc: Doc, start: int, end: int, vocab: Vocabulary) -> Mention | None:
+    """A PACK match ("3 boîtes de 28", "potje van 60", "2 Flaschen à 100ml", "10 pack",
+    "30 per pot") as a Mention: the count of containers times what each holds; None for a
+    price ("€5 per pack", "pot van 25 euro")."""
+    span = doc[start:end]
+    tokens = [t.text for t in span]
+    shape = "".join(_classify(t, vocab) for t in tokens)
+    packs = vocab.words("pack_words")
+    at = next(i for i, t in enumerate(tokens) if t.lower() in packs and (
+        i > 0 or shape[i] != "N"))
+    nums = _numbers(tokens, shape, vocab)
+    currency = vocab.currency_of
+    if any(n is None or n <= 0 for n in nums) or (start > 0 and doc[start - 1].lower_ in currency) \
+            or (end < len(doc) and doc[end].lower_ in currency):
+        return None
+    firsts = [i for i, c in enumerate(shape) if c == "N"]
+    per_pack = tokens[at - 1].lower() in vocab.words("pack_per") if at else False
+    count = nums[0] if firsts[0] < at and not per_pack else None  # containers
+    held = nums[-1] if firsts[-1] > at or per_pack else None  # what each one holds
+    unit = vocab.unit_of.get(tokens[-1].lower()) if shape[-1] == "U" and end - 1 > start + at \
+        else None
+    if unit is None or unit[1] == "count":
+        total = (count or 1) * (held or 1)
+        tags = ["pack", "multipack"] if count and held else ["pack", "bare"] if count else ["pack"]
+        return Mention("count", "count", [total], start, end, tags=tags)
+    name, kind, factor = unit
+    each = (held or 1) * factor
+    if count is None:
+        return Mention(kind, name, [each], start, end, tags=["pack"])
+    return Mention(kind, name, [count * each], start, end, per_item=each, count=count,
+                   tags=["pack", "multipack"])
+
+
 def _is_ordinal(tokens: list[str], shape: str, vocab: Vocabulary) -> bool:
     """A number and a unit word that is also its ordinal suffix: "1st", "21st" are dates."""
     suffixes = vocab.quantities.get("ordinal_suffixes", {})
@@ -277,7 +310,7 @@ def read_quantities(
     title_only = vocab.words("title_only_counts")
     mentions: list[Mention] = []
     taken: set[int] = set()
-    qty = sorted((m for m in matches if m[0] in ("QTY", "DOSE_PER_ML")),
+    qty = sorted((m for m in matches if m[0] in ("QTY", "DOSE_PER_ML", "PACK")),
                  key=lambda m: (m[1], -(m[2] - m[1])))
     for label, start, end in qty:
         if taken.intersection(range(start, end)):
@@ -291,10 +324,12 @@ def read_quantities(
                     mentions.append(Mention("volume", "ml", [per], end - 2, end))
                 taken.update(range(start, end))
             continue
-        mention = read_mention(doc[start:end], vocab)
+        mention = read_pack(doc, start, end, vocab) if label == "PACK" else read_mention(
+            doc[start:end], vocab)
         if mention is not None:
-            skip = _is_limit(doc, start, end, vocab) or (
-                not title and mention.kind == "count" and doc[end - 1].lower_ in title_only)
+            skip = _is_limit(doc, start, end, vocab) or (not title and (
+                mention.kind == "count" and doc[end - 1].lower_ in title_only
+                or "bare" in mention.tags))  # "less than 40 packs": a title's "10 pack" only
             if not skip:
                 mentions.append(mention)
             taken.update(range(start, end))
@@ -307,13 +342,16 @@ def read_quantities(
             value = next(iter(_numbers(tokens, shape, vocab)), None)
             if value is not None and value >= 1:
                 multipliers.append((value, start))
+    if any(m.kind == "count" and "bare" not in m.tags for m in mentions):
+        # "3 pack (21 sachets)": the items counted, not the packs
+        mentions = [m for m in mentions if "bare" not in m.tags]
     mentions.sort(key=lambda m: m.start)
     # a multiplier alone does not make "1x 600mg resin" a dose: a material sold by weight
     # is named and no counted item is
     powder = bool(multipliers) and _has_word(doc, "", vocab.words("mass_context")) \
         and not _has_word(doc, "", vocab.dose_context)
     counted = counted or (not powder and bool(multipliers)) or any(
-        m.kind == "count" for m in mentions)
+        m.kind == "count" or "pack" in m.tags and m.count for m in mentions)
     multiplier = multipliers[0][0] if multipliers else None
     if multiplier is None:  # "1g (25 carts)": each cart holds the gram
         containers = frozenset(str(w) for w in vocab.quantities["per_item_counts"])

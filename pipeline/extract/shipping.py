@@ -60,6 +60,7 @@ class Places:
         self.codes2 = {c.alpha_2.lower(): c.alpha_2 for c in pycountry.countries}
         self.codes3 = {c.alpha_3.lower(): c.alpha_2 for c in pycountry.countries}
         self.ambiguous = frozenset(str(c) for c in ship["ambiguous_codes"])
+        self.field_words = frozenset(str(c) for c in ship["field_words"])
         self.unknown = frozenset(self._key(str(u)) for u in ship["unknown"])
         self.stop = frozenset(str(w) for w in ship["stopwords"])
         self.max_len = max(len(k.split()) for k in table)
@@ -86,9 +87,21 @@ class Places:
     def _key(phrase: str) -> str:
         return " ".join(words(phrase.lower()))
 
-    def _code(self, token: str, free_text: bool) -> tuple[str, ...] | None:
-        """A two- or three-letter code; in free text only when in capitals and unambiguous."""
+    def is_code_list(self, tokens: list[str]) -> bool:
+        """Whether a country field is a list of alpha-2 codes ("de, nl, be", "SE NO DK"):
+        then every token is a code, whatever word it also spells. One token ("my", "pm")
+        is no list."""
+        return len(tokens) > 1 and all(t.rstrip(".").lower() in self.codes2 for t in tokens)
+
+    def _code(self, token: str, free_text: bool, listed: bool = False) -> tuple[str, ...] | None:
+        """A two- or three-letter code. In a country field a code in capitals ("DE", "IN")
+        is a code whatever word it also spells (but `field_words` such as "TO" stay words),
+        and in a list of codes any case is; in free text only capitals that are not
+        `ambiguous_codes`."""
         bare = token.rstrip(".")
+        if not free_text and bare.lower() in self.codes2 and (listed or (
+                bare.isupper() and len(bare) == 2 and bare not in self.field_words)):
+            return (self.codes2[bare.lower()],)
         if bare.lower() in self.stop and not (free_text and bare.isupper() and len(bare) == 2):
             return None  # "au" is a French word, "AU" in capitals Australia
         if bare.upper() in self.ambiguous and (
@@ -109,6 +122,7 @@ class Places:
         reads misspelt country names."""
         found = []
         lows = [t.lower() for t in tokens]
+        listed = not free_text and self.is_code_list(tokens)
         i = 0
         while i < len(tokens):
             hit = None
@@ -118,7 +132,7 @@ class Places:
                     hit = (size, self.table[phrase])
                     break
             if hit is None and len(tokens[i].rstrip(".")) in (2, 3):
-                codes = self._code(tokens[i], free_text)
+                codes = self._code(tokens[i], free_text, listed)
                 hit = (1, codes) if codes else None
             for size in (2, 1) if fuzzy and hit is None else ():
                 codes = self._fuzzy(" ".join(lows[i : i + size]))
@@ -138,6 +152,15 @@ class Places:
             out.extend(c for c in codes if c not in out)
         return out
 
+    def capital_code(self, token: str) -> tuple[str, ...] | None:
+        """A code in capitals where the context says a place is meant (right after "Versand
+        aus", one side of a route "DE > EU"), even if it also spells a word."""
+        bare = token.rstrip(".")
+        if len(bare) == 2 and bare.isupper() and bare not in self.field_words:
+            code = self.codes2.get(bare.lower())
+            return (code,) if code else None
+        return None
+
     def is_unknown(self, text: str) -> bool:
         return self._key(text) in self.unknown
 
@@ -156,6 +179,7 @@ class Shipping:
         self.dest_cues = sorted((words(c.lower()) for c in ship["destination_cues"]),
                                 key=len, reverse=True)
         self.origin_suffixes = frozenset(str(w) for w in ship["origin_suffixes"])
+        self.origin_prefixes = frozenset(str(w) for w in ship["origin_prefixes"])
         self.negations = frozenset(str(w) for w in ship["negations"])
         links = "|".join(re.escape(str(w)) for w in ship["route_links"])
         self.route = re.compile(rf"(?<![\w-])([^\W\d_][\w.]*)\s*(?:{links})\s*([^\W\d_][\w.]*)"
@@ -206,14 +230,16 @@ class Shipping:
         """Places before an exclusion cue are destinations; after it, exclusions."""
         toks = words(text)
         lows = [t.lower() for t in toks]
-        cut = len(toks)
+        cut = after = len(toks)
         index = self._by_first(self.exclusion_cues)
-        for i in range(len(toks)):
-            if any(lows[i : i + len(c)] == c for c in index.get(lows[i], ())):
-                cut = i
+        listed = not free_text and self.places.is_code_list(toks)  # "SE, NO, DK": Norway
+        for i in range(len(toks) if listed else 0, len(toks)):
+            cue = next((c for c in index.get(lows[i], ()) if lows[i : i + len(c)] == c), None)
+            if cue:  # the cue itself is no place ("Worldwide NO US")
+                cut, after = i, i + len(cue)
                 break
         inc = self._codes(toks[:cut], free_text)
-        exc = self._codes(toks[cut:], free_text, fuzzy=True)
+        exc = self._codes(toks[after:], free_text, fuzzy=True)
         return inc, exc
 
     def _codes(self, toks: list[str], free_text: bool, fuzzy: bool = False) -> list[str]:
@@ -270,20 +296,28 @@ class Shipping:
             hits = self.places.find(clause[:4], free_text=True)
             if hits and hits[0][0] <= 1 and len(hits[0][2]) == 1:
                 return hits[0][2][0]
+            code = self.places.capital_code(clause[0]) if clause else None
+            if code:  # "Versand aus DE"
+                return code[0]
+        prefixes = self.origin_prefixes
         toks = words(text)
         for i, size, codes in self.places.find(toks, free_text=True):
             nxt = i + size
-            if nxt < len(toks) and toks[nxt].lower() in self.origin_suffixes and len(codes) == 1:
-                return codes[0]
+            if len(codes) == 1 and (nxt < len(toks) and toks[nxt].lower() in self.origin_suffixes
+                                    or i > 0 and toks[i - 1].lower() in prefixes):
+                return codes[0]  # "UK vendor", "Duitse verkoper", "vendeur belge"
         return None
 
     def title_route(self, title: str) -> tuple[str | None, list[str]]:
         """(origin, destinations) of a route in a title: "UK-UK", "USA to USA", "[CA-WW]"."""
         for m in self.route.finditer(title):
-            src = self.places.find([m.group(1)], free_text=True)
-            dst = self.places.find([m.group(2)], free_text=True)
-            if src and dst and len(src[0][2]) == 1:
-                return src[0][2][0], list(dst[0][2])
+            src = [c[2] for c in self.places.find([m.group(1)], free_text=True)]
+            dst = [c[2] for c in self.places.find([m.group(2)], free_text=True)]
+            if bool(src) != bool(dst):  # "DE > EU": one side a place, the other in capitals
+                src = src or [c for c in [self.places.capital_code(m.group(1))] if c]
+                dst = dst or [c for c in [self.places.capital_code(m.group(2))] if c]
+            if src and dst and len(src[0]) == 1:
+                return src[0][0], list(dst[0])
         return None, []
 
     def title_origin(self, title: str) -> str | None:

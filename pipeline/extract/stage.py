@@ -3,34 +3,65 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from rich.table import Table
 
-from pipeline.core.io import console, read_table, write_with_quarantine
+from pipeline.core.engine import once, run_partitioned
+from pipeline.core.io import (
+    console,
+    is_dataset,
+    read_table,
+    require_datasets,
+    write_with_quarantine,
+)
 from pipeline.core.schema import require_listing_columns
 from pipeline.extract.checks import DEFAULT_MAX_PRICE_EUR, price_problems, split_extractable
-from pipeline.extract.core import extract_listings
-from pipeline.extract.evaluate import BASELINES, REPORT_FIELDS, evaluate
-from pipeline.extract.gold import LABEL_FIELDS, join_listings, load_gold
+from pipeline.extract.core import EXTRACTORS, extract_listings
+from pipeline.extract.evaluate import BASELINES, REPORT_FIELDS, blind_scores, evaluate
+from pipeline.extract.gold import LABEL_FIELDS, join_listings, load_blind, load_gold
 
 
-def run_extract(inp: Path, out: Path, cfg: dict[str, Any]) -> dict[str, int]:
+def run_extract(inp: Path, out: Path, cfg: dict[str, Any],
+                engine: dict[str, Any] | None = None) -> dict[str, int]:
     """`cfg` is the `extraction` params section. Rows extraction cannot read, and prices
-    above `max_price_eur`, go to the quarantine file with a reason."""
-    listings = read_table(inp).reset_index(drop=True)
-    require_listing_columns(listings, str(inp))
+    above `max_price_eur`, go to the quarantine file with a reason. A dataset OUT
+    (`core.io.is_dataset`) runs partition by partition on `engine`."""
+    if is_dataset(out):
+        require_datasets(inp, out)
+        return run_partitioned(inp, out, partial(extract_partition, cfg, str(inp)), engine,
+                               "extract")
+    listings = read_table(inp)
+    extracted, quarantined = extract_frame(listings, cfg, str(inp), progress=True)
+    return write_with_quarantine(extracted, quarantined, out, len(listings), label="extract")
+
+
+def extract_frame(listings: pd.DataFrame, cfg: dict[str, Any], source: str,
+                  progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(extracted, quarantined) for one table of classified listings; the extractor is
+    fitted (vocabularies, spaCy pipelines: about a second) once per process and config."""
+    listings = listings.reset_index(drop=True)
+    require_listing_columns(listings, source)
     readable, unreadable = split_extractable(listings)
-    extracted = extract_listings(readable, cfg, progress=True)
+    extractor = once(("extractor", json.dumps(cfg, sort_keys=True, default=str)),
+                     lambda: EXTRACTORS.get(cfg.get("name", "default"))(cfg).fit())
+    extractor.progress = progress
+    extracted = extractor.transform(readable)
     reasons = price_problems(extracted, float(cfg.get("max_price_eur", DEFAULT_MAX_PRICE_EUR)))
     priced = reasons.isna()
     quarantined = pd.concat(
         [unreadable, readable.loc[extracted.index[~priced]].assign(reason=reasons[~priced])],
         ignore_index=True)
-    return write_with_quarantine(extracted[priced], quarantined, out, len(listings),
-                                 label="extract")
+    return extracted[priced], quarantined
+
+
+def extract_partition(cfg: dict[str, Any], source: str, listings: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """One partition of a dataset, for `core.engine.run_partitioned`."""
+    return (*extract_frame(listings, cfg, source), {})
 
 
 def _gold_sets(cfg: dict[str, Any], listings_dir: Path | None
@@ -47,9 +78,12 @@ def _gold_sets(cfg: dict[str, Any], listings_dir: Path | None
     return sets, problems
 
 
-def run_evaluate(out: Path, cfg: dict[str, Any], listings_dir: Path | None) -> dict[str, Any]:
+def run_evaluate(out: Path, cfg: dict[str, Any], listings_dir: Path | None,
+                 blind_dir: Path | None = None) -> dict[str, Any]:
     """Scores on the gold; `listings_dir` holds the ingested public listings
-    (`<market config>.parquet`) the real gold is looked up in."""
+    (`<market config>.parquet`) the real gold is looked up in; `blind_dir` a blind set
+    (`gold.load_blind`), scored per language beside the annotators' agreement."""
+    blind = load_blind(blind_dir) if blind_dir is not None else None
     sets, notes = _gold_sets(cfg, listings_dir)
     metrics: dict[str, Any] = {"notes": notes,
                                "quantulum3": "unit classifier disabled (USE_CLF=False)"}
@@ -64,9 +98,27 @@ def run_evaluate(out: Path, cfg: dict[str, Any], listings_dir: Path | None) -> d
             block[peer] = evaluate(pred, labels, fields)
         metrics[name] = block
         print_table(name, block)
+    if blind is not None:
+        metrics["blind"] = _blind_block(*blind, cfg)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
+
+
+def _blind_block(listings: pd.DataFrame, labels: pd.DataFrame,
+                 cfg: dict[str, Any]) -> dict[str, Any]:
+    """The blind set's scores; only figures are printed, never a listing or a label."""
+    pred = extract_listings(listings.drop(columns=["lang"]), cfg).set_index("listing_id")
+    block = blind_scores(pred, labels, listings.set_index("listing_id")["lang"].astype(str))
+    table = Table(title="extraction on the blind set: mean field F1")
+    for column in ("language", "n", "extractor vs gold", "n agreed", "A2 vs A1"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for lang, scores in block.items():
+        ours, ceiling = scores["extractor_vs_gold"], scores["a2_vs_a1"]
+        table.add_row(lang, str(ours["n"]), f"{ours['mean_f1']:.3f}", str(ceiling["n"]),
+                      f"{ceiling['mean_f1']:.3f}")
+    console.print(table)
+    return block
 
 
 def print_table(name: str, block: dict[str, Any]) -> None:

@@ -41,6 +41,8 @@ _PLUS = re.compile(r"(?<=\d)\++(?=[^\W\d_]|%)|(?<=\d%)\++")
 _PERCENT = re.compile(r"(?<=\d)%")
 # a slash between a unit and a number ("mg/10ml") is its own token
 _UNIT_SLASH = re.compile(r"(?<=[^\W\d_])/(?=\d)")
+# a whole amount closed by a dash or equals sign: "€ 25,-", "CHF 90.-", "35,--", "25:-"
+_DASH_AMOUNT = re.compile(r"(?<=\d)[.,:][-–—=]{1,2}(?![\w-])")
 _INVISIBLE = dict.fromkeys(
     i for i in range(0x110000) if unicodedata.category(chr(i)) in ("Cf", "Cc") and chr(i) != "\n"
 )
@@ -49,8 +51,10 @@ _INVISIBLE = dict.fromkeys(
 def normalise(text: str, max_chars: int) -> str:
     """Unicode-normalised text with invisible characters removed, digits split from
     letters and word-final full stops split off, so that `10g`, `x10`, `3x10` and `EUR.`
-    tokenise the same in every language."""
+    tokenise the same in every language; whole amounts written the Dutch, Belgian and
+    Swiss way (`25,-`, `90.-`, `25,=`) lose their dash."""
     text = unicodedata.normalize("NFKC", text[:max_chars]).translate(_INVISIBLE)
+    text = _DASH_AMOUNT.sub("", text)
     text = _GARBLE_DIGIT.sub(" ", _BRACKETS.sub(lambda m: f" {m.group()} ", text))
     names = {m.end() - 1 for m in _CODE_NAME.finditer(text)}
     text = _HYPHEN.sub(lambda m: "-" if m.start() in names else " - ", text)
@@ -75,6 +79,16 @@ def parse_number(token: str) -> float | None:
     if value is None or value != value or value in (float("inf"), float("-inf")):
         return None
     return value
+
+
+def _join_thousands(m: re.Match[str]) -> str:
+    if m["pre"] is None and m["post"] is None:
+        return m.group()
+    return f"{m['pre'] or ''}{m['num'].replace(' ', '')}{m['post'] or ''}"
+
+
+# currency words read only in their own patterns (prices.yaml explains each list)
+_RESTRICTED_CURRENCIES = ("currencies_after_number", "currencies_dotted")
 
 
 @dataclass
@@ -112,9 +126,40 @@ class Vocabulary:
 
     @cached_property
     def currency_of(self) -> dict[str, str]:
-        return {
-            str(w).lower(): code for code, words in self.prices["currencies"].items() for w in words
-        }
+        """Every currency word, including those read only after a number or with their
+        full stop, -> its code."""
+        return {str(w).lower(): code for key in ("currencies", *_RESTRICTED_CURRENCIES)
+                for code, words in self.prices.get(key, {}).items() for w in words}
+
+    def currency_words(self, key: str = "currencies") -> list[str]:
+        """The lower-cased words of one currency list of prices.yaml."""
+        return sorted({str(w).lower() for words in self.prices.get(key, {}).values()
+                       for w in words})
+
+    @cached_property
+    def _glued(self) -> re.Pattern[str]:
+        """A currency code glued to its amount ("EUR25") and a container glued to its count
+        ("10-pack", "10er-Pack", "10er Pack"), split before tokenising."""
+        codes = "|".join(re.escape(w) for w in self.currency_words() if w.isalpha()
+                         and len(w) >= 3)
+        packs = "|".join(re.escape(str(w)) for w in self.quantities["pack_words"])
+        return re.compile(rf"(?i)\b(?P<cur>{codes})(?=\d)"
+                          rf"|(?<=\d)(?: ?(?:er)?-| er ) ?(?=(?:{packs})\b)")
+
+    @cached_property
+    def _spaced_thousands(self) -> re.Pattern[str]:
+        """An amount whose thousands are parted by spaces, beside a currency ("1 000 €",
+        "€ 2 500,00"); without a currency "3 100mg" stays two numbers."""
+        cur = "|".join(re.escape(w) for w in self.currency_words())
+        return re.compile(rf"(?i)(?P<pre>(?<![\w.,])(?:{cur}) ?)?(?<![\d.,])"
+                          rf"(?P<num>\d{{1,3}}(?: \d{{3}})+(?:[.,]\d{{1,2}})?)(?![\d.,]?\d)"
+                          rf"(?P<post> ?(?:{cur})(?!\w))?")
+
+    def normalise(self, text: str) -> str:
+        """`normalise` plus the vocabulary's own splits and joins (see `_glued` and
+        `_spaced_thousands`)."""
+        text = self._spaced_thousands.sub(_join_thousands, normalise(text, self.max_chars))
+        return self._glued.sub(lambda m: f"{m['cur']} " if m["cur"] else " ", text)
 
     def words(self, key: str) -> frozenset[str]:
         """A word list of quantities.yaml as a lower-cased set, built once."""
@@ -136,7 +181,12 @@ class Vocabulary:
             "TIMES": {"LOWER": {"IN": [str(w) for w in q["times"]]}},
             "RANGE": {"LOWER": {"IN": [str(w) for w in q["range_words"]]}},
             "MAG": {"ORTH": {"IN": [str(k) for k in q["magnitudes"]]}, "OP": "?"},
-            "CUR": {"LOWER": {"IN": sorted(self.currency_of)}},
+            "CUR": {"LOWER": {"IN": self.currency_words()}},
+            "CUR_AFTER": {"LOWER": {"IN": self.currency_words("currencies_after_number")}},
+            "CUR_DOT": {"LOWER": {"IN": self.currency_words("currencies_dotted")}},
+            "PACK": {"LOWER": {"IN": [str(w).lower() for w in q["pack_words"]]}},
+            "PACK_OF": {"LOWER": {"IN": [str(w).lower() for w in q["pack_of"]]}},
+            "PACK_PER": {"LOWER": {"IN": [str(w).lower() for w in q["pack_per"]]}},
             "PCT": {"LOWER": {"IN": [str(w) for w in q["percent_words"]]}},
             "POTENCY": {"LOWER": {"IN": [str(w) for w in q["potency_words"]]}},
             "COUNT": {"LOWER": {"IN": sorted(w for w, u in self.unit_of.items()
