@@ -80,6 +80,14 @@ def params_section(params: Path | None, name: str) -> tuple[dict[str, Any], int]
     return loaded[name], int(loaded.get("seed", 42))
 
 
+def engine_section(params: Path | None) -> dict[str, Any] | None:
+    """The `engine` params section (conf/engine: where per-partition work runs); None,
+    the local engine, when there is no params file."""
+    from pipeline.core.config import PARAMS_FILE, load_params
+
+    return load_params(params).get("engine") if params or PARAMS_FILE.exists() else None
+
+
 # --- stage 1: ingest ---------------------------------------------------------------------
 
 
@@ -97,12 +105,15 @@ def ingest(
     metrics: Annotated[
         Path | None, typer.Option(help="write counts and fill rates as JSON")
     ] = None,
+    params: ParamsOpt = None,
 ) -> None:
-    """Raw scrapes of one market -> canonical listings (docs/contracts.md)."""
+    """Raw scrapes of one market -> canonical listings (docs/contracts.md); an OUT without
+    an extension is a dataset partitioned by market and scrape date (docs/cluster.md)."""
     from pipeline.core.config import load_market_config
     from pipeline.ingest.stage import run_ingest
 
-    run_ingest(inputs, load_market_config(market), out, pseudonymise, metrics)
+    run_ingest(inputs, load_market_config(market), out, pseudonymise, metrics,
+               engine_section(params))
 
 
 # --- stage 2: classify ------------------------------------------------------------------
@@ -223,7 +234,7 @@ def extract(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
     """Canonical listings -> + quantities, doses, purity, prices in EUR, shipping."""
     from pipeline.extract.stage import run_extract
 
-    run_extract(inp, out, params_section(params, "extraction")[0])
+    run_extract(inp, out, params_section(params, "extraction")[0], engine_section(params))
 
 
 @app.command("evaluate-extraction")
@@ -236,12 +247,17 @@ def evaluate_extraction(
         Path | None,
         typer.Option(help="folder of ingested listings (<market>.parquet) holding the real gold"),
     ] = None,
+    blind: Annotated[
+        Path | None,
+        typer.Option(help="blind set folder (listings.jsonl, labels.jsonl): per-language "
+                          "scores beside the annotators' agreement"),
+    ] = None,
     params: ParamsOpt = None,
 ) -> None:
     """Per-field P/R/F1 on the extraction gold, beside quantulum3 and price-parser."""
     from pipeline.extract.stage import run_evaluate
 
-    run_evaluate(out, params_section(params, "extraction")[0], listings)
+    run_evaluate(out, params_section(params, "extraction")[0], listings, blind)
 
 
 # --- stage 3b: substances --------------------------------------------------------------
@@ -289,13 +305,16 @@ def evaluate_substances(
     out: OutPath,
     inp: AnnotationsOpt = None,
     model: SubstanceModelOpt = Path("models/substances"),
+    blind: Annotated[Path | None, typer.Option(
+        help="blind listing set (listings.jsonl + labels.jsonl): span scores per language")
+    ] = None,
     params: ParamsOpt = None,
 ) -> None:
     """Span precision/recall/F1 on the held-out side of the hash split -> metrics JSON."""
     from pipeline.core.config import load_params
     from pipeline.substances.stage import run_evaluate
 
-    run_evaluate(inp, out, model, load_params(params).get("substances", {}))
+    run_evaluate(inp, out, model, load_params(params).get("substances", {}), blind)
 
 
 # --- stage 4: analyse and report ------------------------------------------------------
@@ -418,13 +437,18 @@ def evaluate_sentiment(
     multilingual: Annotated[
         Path | None, typer.Option(help="rated NL/FR/DE/EN reviews scored per language")
     ] = None,
+    blind: Annotated[
+        Path | None,
+        typer.Option(help="blind set folder: reviews.csv + labels.csv (coders A1, A2, gold)"),
+    ] = None,
     params: ParamsOpt = None,
 ) -> None:
-    """Held-out sellers and markets, VADER on the same reviews -> metrics JSON."""
+    """Held-out sellers and markets, VADER on the same reviews (and a blind set per
+    language) -> metrics JSON."""
     from pipeline.core.config import load_params
     from pipeline.reviews.stage import run_evaluate
 
-    run_evaluate(inp, out, load_params(params), multilingual)
+    run_evaluate(inp, out, load_params(params), multilingual, blind)
 
 
 @app.command("harm-reduction")
@@ -467,12 +491,21 @@ def train_harm_reduction(inp: InPath, out: ModelOut, params: ParamsOpt = None) -
 
 @app.command("evaluate-harm-reduction")
 @one_line_errors
-def evaluate_harm_reduction(inp: InPath, out: OutPath, params: ParamsOpt = None) -> None:
-    """Per-label precision/recall/F1 on the held-out labelled posts -> metrics JSON."""
+def evaluate_harm_reduction(
+    inp: InPath,
+    out: OutPath,
+    blind: Annotated[
+        Path | None,
+        typer.Option(help="blind set folder: posts.csv + labels.csv (+ real_en.csv keys)"),
+    ] = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Per-label precision/recall/F1 on the held-out labelled posts (and a blind set per
+    language) -> metrics JSON."""
     from pipeline.core.config import load_params
     from pipeline.forums.stage import run_evaluate
 
-    run_evaluate(inp, out, load_params(params))
+    run_evaluate(inp, out, load_params(params), blind)
 
 
 ThemeModelOpt = Annotated[Path, typer.Option("--model", help="theme coder directory")]

@@ -27,9 +27,9 @@ from pipeline.core.substances import (
 )
 from pipeline.extract import ListingExtractor
 from pipeline.substances.corpus import read_prodigy, split_by_hash
-from pipeline.substances.evaluate import span_scores
+from pipeline.substances.evaluate import mention_spans, span_scores
 from pipeline.substances.recognise import split_readable
-from pipeline.substances.stage import run_train
+from pipeline.substances.stage import blind_scores, run_train
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +186,34 @@ def test_extract_adds_canonical_substances():
                              "description": ["also mephedrone", "", "alprazolam"]})
     out = ListingExtractor().fit().transform(listings)
     assert out["substances"].tolist() == [["3-mmc", "4-mmc"], [], ["alprazolam"]]
+
+
+def test_mention_spans_find_repeated_words_in_order() -> None:
+    text = "XTC en nog XTC, geen speed"
+    assert mention_spans(text, ["XTC", "XTC", "speed"]) == [(0, 3), (11, 14), (21, 26)]
+    assert mention_spans(text, ["heroin"]) == []
+
+
+def test_blind_span_scores_per_language(tmp_path: Path, ruler) -> None:
+    """Gold, A1 and A2 mentions of two listings: the ruler is scored against gold per
+    language, and A2 against A1 gives the annotators' agreement."""
+    listings = [{"listing_id": "b1", "lang": "nl", "title": "10 XTC pillen", "description":
+                 "Puur cocaine, geen speed"},
+                {"listing_id": "b2", "lang": "de", "title": "Kokain 1g", "description": ""}]
+    def mention(field: str, text: str) -> dict[str, str]:
+        return {"field": field, "text": text, "name": text.lower(), "category": "x"}
+    gold_b1 = [mention("title", "XTC"), mention("description", "cocaine"),
+               mention("description", "speed")]
+    labels = [{"listing_id": "b1", "coder": coder, "substances": gold_b1}
+              for coder in ("A1", "gold")]
+    labels += [{"listing_id": "b1", "coder": "A2", "substances": gold_b1[:2]}]
+    labels += [{"listing_id": "b2", "coder": coder, "substances": [mention("title", "Kokain")]}
+               for coder in ("A1", "A2", "gold")]
+    for name, rows in (("listings.jsonl", listings), ("labels.jsonl", labels)):
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    scores = blind_scores(tmp_path, {"ruler_only": ruler})
+    assert scores["all"]["listings"] == 2 and scores["nl"]["listings"] == 1
+    assert scores["nl"]["a2_vs_a1"]["recall"] == pytest.approx(2 / 3, abs=1e-3)
+    assert scores["de"]["a2_vs_a1"]["f1"] == 1.0
+    assert scores["all"]["ruler_only"]["gold_spans"] == 4
+    assert 0 < scores["all"]["ruler_only"]["true_positives"] <= 4

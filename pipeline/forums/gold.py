@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.corpus import check_stored_labels
+from pipeline.core.io import require_columns
 
 
 def label_matrix(labels: pd.Series, names: list[str]) -> np.ndarray:
@@ -38,4 +40,17 @@ def load_gold(corpus: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     own = pd.read_csv(cfg["gold"]["own_examples"], dtype=str, keep_default_na=False).assign(
         source="own"
     )
-    return pd.concat([real, own], ignore_index=True)
+    return pd.concat([real, own, *written_posts(cfg["gold"].get("written"))],
+                     ignore_index=True)
+
+
+def written_posts(folder: str | None) -> list[pd.DataFrame]:
+    """Labelled posts written for the project by independent writers
+    (`<writer>.csv`: post_id, lang, text, hr_labels), always trained on."""
+    tables = []
+    for path in sorted(Path(folder).glob("*.csv")) if folder else []:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        require_columns(table, ("post_id", "lang", "text", "hr_labels"), path, what="post")
+        tables.append(table.rename(columns={"hr_labels": "labels"})
+                      .assign(source="written", split="train", writer=path.stem))
+    return tables

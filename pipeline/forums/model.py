@@ -82,7 +82,8 @@ class HarmReductionModel(ClassifierMixin, BaseEstimator):
     labels : label names, in column order.
     lexicon : label -> language -> regular expressions.
     combine : name in `COMBINERS`; threshold : classifier probability that switches a
-        label on.
+        label on: one for all, or label -> threshold (labels not named: 0.5), chosen on
+        out-of-fold predictions of the training posts (`choose_thresholds`).
     lexicon_features : whether pattern hits are classifier features too.
     model : name in `HARM_REDUCTION_MODELS`; tfidf : its options.
     max_chars : characters of a post that are read; seed : random state.
@@ -93,7 +94,7 @@ class HarmReductionModel(ClassifierMixin, BaseEstimator):
         labels: list[str] | None = None,
         lexicon: dict[str, dict[str, list[str]]] | None = None,
         combine: str = "union",
-        threshold: float = 0.5,
+        threshold: float | dict[str, float] = 0.5,
         lexicon_features: bool = True,
         model: str = "tfidf_ovr_logreg",
         tfidf: dict[str, Any] | None = None,
@@ -152,10 +153,16 @@ class HarmReductionModel(ClassifierMixin, BaseEstimator):
         idx = [i for i, t in enumerate(prepared) if has_words(t)]
         if idx:
             chosen = [prepared[i] for i in idx]
-            predicted = self.predict_proba(chosen) >= self.threshold
+            predicted = self.predict_proba(chosen) >= self.thresholds()
             lexicon = self.lexicon_.hits(chosen, self.labels_)
             out[idx] = COMBINERS.get(combine or self.combine)(predicted, lexicon)
         return out
+
+    def thresholds(self) -> np.ndarray:
+        """The classifier threshold of each label, in column order."""
+        if isinstance(self.threshold, dict):
+            return np.array([float(self.threshold.get(n, 0.5)) for n in self.labels_])
+        return np.full(len(self.labels_), float(self.threshold))
 
     def save(self, model_dir: Path, about: dict[str, Any] | None = None) -> None:
         """The fitted parts (skops, never pickle) and the model card holding the
@@ -180,3 +187,18 @@ class HarmReductionModel(ClassifierMixin, BaseEstimator):
         model.features_, model.classifier_ = parts["features"], parts["classifier"]
         model._compile()
         return model
+
+
+def choose_thresholds(
+    proba: np.ndarray, y: np.ndarray, names: list[str], grid: list[float]
+) -> dict[str, float]:
+    """Per label, the threshold of `grid` with the best F1 of out-of-fold probabilities
+    `proba` against `y` (ties: the one closest to 0.5)."""
+    from sklearn.metrics import f1_score
+
+    chosen = {}
+    for j, name in enumerate(names):
+        scores = [(f1_score(y[:, j], proba[:, j] >= t, zero_division=0), -abs(t - 0.5), t)
+                  for t in grid]
+        chosen[name] = round(float(max(scores)[2]), 3)
+    return chosen

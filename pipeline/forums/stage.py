@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.core.corpus import config_section, configured_sources
 from pipeline.core.io import console, read_table, write_table, write_with_quarantine
 from pipeline.core.metrics import write_metrics
+from pipeline.forums.blind import blind_figures, read_blind_posts
 from pipeline.forums.evaluate import evaluate
 from pipeline.forums.gold import label_matrix, load_gold
 from pipeline.forums.model import COMBINERS, HarmReductionModel
@@ -51,11 +52,25 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
     console.print(f"harm-reduction model: {len(gold)} labelled posts -> {model_dir}")
 
 
-def run_evaluate(corpus_path: Path, out: Path, params: dict[str, Any]) -> dict[str, Any]:
-    """Metrics JSON of `evaluate`, and its main figures on the console."""
+def run_evaluate(
+    corpus_path: Path, out: Path, params: dict[str, Any], blind: Path | None = None
+) -> dict[str, Any]:
+    """Metrics JSON of `evaluate` (with a blind set's figures where `blind` is given: a
+    model fitted on every labelled post but the blind real ones), and its main figures."""
     cfg = config_section(params, SECTION)
-    gold = load_gold(read_table(corpus_path), cfg)
+    corpus = read_table(corpus_path)
+    gold = load_gold(corpus, cfg)
     metrics = evaluate(gold, cfg, params.get("seed", 42))
+    if blind is not None:
+        posts, notes = read_blind_posts(blind, corpus, list(cfg["labels"]))
+        held = set(posts.loc[posts["real"], "post_id"])
+        train = gold[~gold["post_id"].isin(held)]
+        notes["trained_on_posts"] = len(train)
+        model = HarmReductionModel.from_config(cfg, params.get("seed", 42)).fit(
+            train["text"].tolist(), label_matrix(train["labels"], list(cfg["labels"]))
+        )
+        metrics["blind"] = blind_figures(model, posts, notes)
+        print_blind(metrics["blind"])
     write_metrics(metrics, out)
     for rule in COMBINERS.names():
         m = metrics[rule]["all"]
@@ -70,6 +85,22 @@ def run_evaluate(corpus_path: Path, out: Path, params: dict[str, Any]) -> dict[s
             f" support {fig['support']}"
         )
     return metrics
+
+
+def print_blind(blind: dict[str, Any]) -> None:
+    """The blind set's flag figures per language, the annotators' agreement beside them."""
+    for note in ("real_en_skipped", "unlabelled_posts", "trained_on_posts"):
+        if note in blind:
+            console.print(f"blind {note}: {blind[note]}")
+    for lang, m in blind.items():
+        if isinstance(m, dict):
+            flag = m["model"]["harm_reduction_flag"]
+            ceiling = m["a2_vs_a1"].get("harm_reduction_flag", {"f1": float("nan")})
+            console.print(
+                f"blind {lang:<8} n {m['model']['n']:<4} flag P {flag['precision']:.3f} "
+                f"R {flag['recall']:.3f} F1 {flag['f1']:.3f}  labels macro-F1 "
+                f"{m['model']['labels_macro_f1']:.3f}  A2 vs A1 flag F1 {ceiling['f1']:.3f}"
+            )
 
 
 def run_harm_reduction(

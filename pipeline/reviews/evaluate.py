@@ -12,10 +12,8 @@ from pipeline.core.io import InputError
 from pipeline.core.language import detect_languages
 from pipeline.core.metrics import kappa, per_class_figures, rounded
 from pipeline.reviews.gold import gold_weights, with_human_labels
-from pipeline.reviews.labels import LABELS
+from pipeline.reviews.labels import LABELS, LANGUAGES
 from pipeline.reviews.model import SentimentModel, fit_model, training_frame
-
-LANGUAGES = ("en", "nl", "fr", "de")  # lingua restricted to them: 30/30 in STACK.md
 
 
 def vader_compound(texts: list[str]) -> list[float]:
@@ -36,8 +34,8 @@ def vader_from_compound(compounds: list[float], thresholds: dict[str, float]) ->
 
 
 def classification_figures(y_true: list[str], y_pred: list[str]) -> dict[str, Any]:
-    """Macro-F1, per-class precision/recall/F1, Cohen's kappa, n."""
-    from sklearn.metrics import f1_score
+    """Macro-F1, accuracy, per-class precision/recall/F1, Cohen's kappa, n."""
+    from sklearn.metrics import accuracy_score, f1_score
 
     labels = [lab for lab in LABELS if lab in set(y_true) | set(y_pred)]
     present = [lab for lab in LABELS if lab in set(y_true)]
@@ -46,6 +44,7 @@ def classification_figures(y_true: list[str], y_pred: list[str]) -> dict[str, An
         "macro_f1": rounded(
             f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)
         ),
+        "accuracy": rounded(accuracy_score(y_true, y_pred)) if y_true else 0.0,
         "kappa": kappa(y_true, y_pred),
         "per_class": per_class_figures(labels, y_true, y_pred, labels=labels),
     }
@@ -110,17 +109,25 @@ def evaluate(
     seeds: pd.DataFrame | None,
     multilingual: pd.DataFrame | None = None,
     human: pd.DataFrame | None = None,
+    blind: tuple[pd.DataFrame, int] | None = None,
+    written: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Held-out sellers (grouped split), crossed markets, VADER on the same English
-    test reviews, the project's invented multilingual reviews per language, and the
+    test reviews, the project's invented multilingual reviews per language, the
     human-labelled gold `human` (`load_human_gold`, indexed like `corpus`): its train part is
-    trained on, its test part (the held-out sellers' reviews) only scored."""
+    trained on, its test part (the held-out sellers' reviews) only scored, and a blind set
+    (`read_blind_reviews`), scored by the held-out-seller model. The seed examples and
+    the `written` reviews (`load_written`) are always trained on.
+
+    The encoder is fine-tuned once per run, for the held-out-seller model; the crossed
+    markets refit the n-gram model alone (`n_gram_only`): each fine-tuning costs minutes."""
     weight, rating_weight = gold_weights(cfg)
 
-    def fit_on(train: pd.DataFrame) -> SentimentModel:
+    def fit_on(train: pd.DataFrame, settings: dict[str, Any] = cfg) -> SentimentModel:
         return fit_model(
-            training_frame(with_human_labels(train, human, weight, rating_weight), seeds),
-            cfg, seed,
+            training_frame(with_human_labels(train, human, weight, rating_weight), seeds,
+                           written),
+            settings, seed,
         )
 
     metrics: dict[str, Any] = {"label_counts": corpus["label"].value_counts().to_dict()}
@@ -144,11 +151,12 @@ def evaluate(
     if len(markets) > 1:
         metrics["heldout_markets"] = {
             held: _model_and_vader(
-                fit_on(corpus[corpus["market"] != held]),
+                fit_on(corpus[corpus["market"] != held], n_gram_only(cfg)),
                 corpus[corpus["market"] == held], cfg,
             )
             for held in markets
         }
+        metrics["heldout_markets_model"] = "n-gram model alone (the encoder is fine-tuned once)"
     if multilingual is not None and len(multilingual):
         metrics["multilingual_sample"] = by_language(model, multilingual)
     metrics["human_gold"] = (
@@ -156,7 +164,14 @@ def evaluate(
         if human is not None
         else {"skipped": "no human-labelled review in this corpus (public data absent)"}
     )
+    if blind is not None:
+        metrics["blind"] = blind_figures(model, blind[0], cfg, blind[1])
     return metrics
+
+
+def n_gram_only(cfg: dict[str, Any]) -> dict[str, Any]:
+    """`cfg` with the encoder switched off."""
+    return {**cfg, "encoder": {**cfg.get("encoder", {}), "enabled": False}}
 
 
 def human_gold_figures(
@@ -228,4 +243,31 @@ def by_language(model: SentimentModel, frame: pd.DataFrame) -> dict[str, Any]:
     out = {"all": classification_figures(frame["label"].tolist(), frame["predicted"].tolist())}
     for lang, part in frame.groupby("lang"):
         out[lang] = classification_figures(part["label"].tolist(), part["predicted"].tolist())
+    return out
+
+
+def blind_figures(
+    model: SentimentModel, blind: pd.DataFrame, cfg: dict[str, Any], unlabelled: int
+) -> dict[str, Any]:
+    """The model and VADER against the resolved label of a blind set (`read_blind_reviews`)
+    on all of it and per language, beside A2 against A1 on the reviews both labelled; with
+    an encoder, the n-gram half alone too (which language the encoder helps)."""
+    texts = blind["text"].tolist()
+    scored = blind.assign(
+        model=model.score_texts(texts)[0],
+        vader=vader_from_compound(vader_compound(texts), cfg["vader_thresholds"]),
+    )
+    if getattr(model, "encoder_", None) is not None:
+        scored["ngram_alone"] = model.ngram_labels(texts)
+    systems = [name for name in ("model", "vader", "ngram_alone") if name in scored]
+    out: dict[str, Any] = {"unlabelled_reviews": unlabelled}
+    for lang, part in [("all", scored), *scored.groupby("lang")]:
+        both = part[part["A1"].ne("") & part["A2"].ne("")]
+        out[str(lang)] = {
+            "n": len(part),
+            **{name: classification_figures(part["gold"].tolist(), part[name].tolist())
+               for name in systems},
+            "a2_vs_a1": (classification_figures(both["A1"].tolist(), both["A2"].tolist())
+                         if len(both) else {"n": 0}),
+        }
     return out

@@ -11,6 +11,7 @@ import pandas as pd
 from pipeline.core.io import InputError
 
 LABELS = ("negative", "neutral", "positive")
+LANGUAGES = ("en", "nl", "fr", "de")  # lingua restricted to them: 30/30 in STACK.md
 
 
 def rating_to_label(rating: float, scale: dict[str, float]) -> str:
@@ -63,3 +64,34 @@ def load_seed_examples(path: Path) -> pd.DataFrame:
     """The project's own labelled multilingual examples (conf/reviews/seed_reviews.csv)."""
     seeds = pd.read_csv(path, dtype=str, keep_default_na=False)
     return seeds.assign(review_id=[f"seed:{i}" for i in seeds.index], vendor="", market="seed")
+
+
+WRITTEN_COLUMNS = ("review_id", "lang", "text", "sentiment")
+
+
+def load_written(folder: Path | None, weight: float = 1.0) -> pd.DataFrame | None:
+    """Labelled reviews written for the project by independent writers
+    (data/gold/sentiment/written/<writer>.csv: review_id, lang, text, sentiment), always
+    trained on at `weight`; None where no folder is configured. A file with a missing
+    column, an unknown label or language, an empty text or a repeated id is an InputError."""
+    if not folder:
+        return None
+    files = sorted(Path(folder).glob("*.csv"))
+    if not files:
+        raise InputError(f"{folder}: no written reviews (`reviews.written.folder`)")
+    frames = []
+    for path in files:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        missing = [c for c in WRITTEN_COLUMNS if c not in table]
+        if missing:
+            raise InputError(f"{path}: written reviews lack column(s) {', '.join(missing)}")
+        bad = (~table["sentiment"].isin(LABELS) | ~table["lang"].isin(LANGUAGES)
+               | table["text"].str.strip().eq("") | table["review_id"].duplicated())
+        if bad.any():
+            raise InputError(f"{path}: review {table.loc[bad, 'review_id'].iloc[0]}: needs a "
+                             f"unique id, a text, a language of {', '.join(LANGUAGES)} and a "
+                             f"sentiment of {', '.join(LABELS)}")
+        frames.append(table.assign(writer=path.stem))
+    written = pd.concat(frames, ignore_index=True)
+    return written.assign(label=written["sentiment"], weight=float(weight), vendor="",
+                          market="written")

@@ -23,12 +23,15 @@ from pipeline.reviews.encoder import (
     fit_encoder,
     load_encoder,
 )
-from pipeline.reviews.labels import normalise_text
+from pipeline.reviews.labels import LANGUAGES, normalise_text
+from pipeline.reviews.lexicon import SentimentLexicon
 from pipeline.reviews.ngram import SENTIMENT_MODELS
 
 PIPELINE_FILE = "model.skops"
 # the keys of the `reviews` params group that are SentimentModel parameters
-MODEL_PARAMS = ("model", "tfidf", "embedding", "decision", "encoder", "emoji", "max_chars")
+MODEL_PARAMS = (
+    "model", "tfidf", "embedding", "decision", "encoder", "emoji", "max_chars", "lexicon"
+)
 
 
 def macro_f1_index(y: np.ndarray, pred: np.ndarray, k: int) -> float:
@@ -65,8 +68,11 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
     decision : offset tuning (`tune`, `tune_on`, `folds`, `grid`); None = plain argmax.
     encoder : with `enabled`, a fine-tuned transformer encoder whose probabilities are
         blended with the n-gram model's (`blend`) for the texts the n-gram model is unsure
-        of (top probability below `defer_below`).
+        of (top probability below `defer_below`) that are written in one of its
+        `languages` (all where absent); it is fine-tuned on texts of those languages only.
     emoji : symbol -> word rewrites; max_chars : characters of a text that are read.
+    lexicon : `reviews.lexicon` (`SentimentLexicon`): its cue tokens are appended to the
+        text the n-gram model reads; None or `enabled: false` = none.
     seed : random state of every fitted part.
 
     `sentiment_score` is P(positive) - P(negative), in [-1, 1].
@@ -81,6 +87,7 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         encoder: dict[str, Any] | None = None,
         emoji: dict[str, str] | None = None,
         max_chars: int = 4000,
+        lexicon: dict[str, Any] | None = None,
         seed: int = 42,
     ) -> None:
         self.model = model
@@ -90,6 +97,7 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         self.encoder = encoder
         self.emoji = emoji
         self.max_chars = max_chars
+        self.lexicon = lexicon
         self.seed = seed
 
     @classmethod
@@ -107,15 +115,19 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         groups: list[str] | None = None,
         sample_weight: list[float] | None = None,
         human: list[bool] | None = None,
+        langs: list[str] | None = None,
     ) -> SentimentModel:
         """`groups` (vendor|market per text, "" for texts that always stay in training)
         enable the tuned decision offsets of `decision`; without them: plain argmax.
         `sample_weight` upweights texts; `human` marks human-labelled texts, on which the
-        offsets are tuned when `decision.tune_on` is `human`."""
+        offsets are tuned when `decision.tune_on` is `human`; `langs` (ISO 639-1, "" =
+        unknown, then detected) picks the encoder's training texts by language."""
         prepared, labels = self._prepare(texts), np.asarray(y)
         weight = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight)
+        self.lexicon_ = SentimentLexicon.from_config(self.lexicon)
+        cued = self._cued(prepared)
         self.pipeline_ = self._new_pipeline()
-        self.pipeline_.fit(prepared, labels, clf__sample_weight=weight)
+        self.pipeline_.fit(cued, labels, clf__sample_weight=weight)
         self.classes_ = np.array(self.pipeline_.classes_)
         self.offsets_ = np.zeros(len(self.classes_))
         self.encoder_ = None
@@ -124,14 +136,15 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         if encoder.get("enabled"):
             frame = pd.DataFrame({"text": prepared, "label": labels, "weight": weight,
                                   "human": marked,
-                                  "group": groups if groups is not None else "x"})
-            rows = encoder_training_rows(frame, encoder, self.seed)
+                                  "group": groups if groups is not None else "x",
+                                  "lang": langs if langs is not None else ""})
+            rows = encoder_training_rows(self._in_encoder_languages(frame), encoder, self.seed)
             self.encoder_ = fit_encoder(rows, encoder, self.seed)
             return self  # the blend decides by argmax: the offsets fit the n-gram model alone
         decision = self.decision or {}
         if decision.get("tune") and groups is not None:
             self.offsets_ = self._tuned_offsets(
-                prepared, labels, np.asarray(groups), decision, weight, marked
+                cued, labels, np.asarray(groups), decision, weight, marked
             )
         return self
 
@@ -180,6 +193,27 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
     def _prepare(self, texts: list[str]) -> list[str]:
         return [normalise_text(t, self.emoji or {}, self.max_chars) for t in texts]
 
+    def _cued(self, prepared: list[str]) -> list[str]:
+        """What the n-gram model reads: the text and its lexicon cues."""
+        lexicon = getattr(self, "lexicon_", None)
+        return prepared if lexicon is None else lexicon.annotate(prepared)
+
+    def _languages(self, prepared: list[str]) -> np.ndarray:
+        from pipeline.core.language import detect_languages
+
+        return np.array(detect_languages(prepared, LANGUAGES) if prepared else [], dtype=object)
+
+    def _in_encoder_languages(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The training texts written in `encoder.languages` (all where it is absent);
+        texts of unknown language are detected."""
+        wanted = self.encoder.get("languages")
+        if not wanted:
+            return frame
+        lang = frame["lang"].fillna("").astype(str).to_numpy(dtype=object)
+        unknown = np.flatnonzero(lang == "")
+        lang[unknown] = self._languages([frame["text"].iloc[i] for i in unknown])
+        return frame[np.isin(lang, list(wanted))]
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
         return self._proba(self._prepare(texts))
@@ -188,24 +222,36 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         """The n-gram model's probabilities; with an encoder, the blend for the texts the
         n-gram model is unsure of (top probability below `encoder.defer_below`), a cascade
         that spends encoder time only where it changes decisions."""
-        proba = self.pipeline_.predict_proba(prepared)
+        proba = self.pipeline_.predict_proba(self._cued(prepared))
         if self.encoder_ is None:
             return proba
-        deferred = np.flatnonzero(self._deferred(proba))
+        deferred = np.flatnonzero(self._deferred(proba, prepared))
         if len(deferred):
             blend = float(self.encoder["blend"])
             encoder = self._encoder_proba([prepared[i] for i in deferred])
             proba[deferred] = (1 - blend) * proba[deferred] + blend * encoder
         return proba
 
-    def _deferred(self, ngram_proba: np.ndarray) -> np.ndarray:
+    def _deferred(self, ngram_proba: np.ndarray, prepared: list[str]) -> np.ndarray:
         """Which texts go to the encoder: n-gram top probability below `defer_below`
-        (1: all)."""
-        return ngram_proba.max(axis=1) < float(self.encoder.get("defer_below", 1.0))
+        (1: all), written in one of `encoder.languages` (all where absent)."""
+        unsure = ngram_proba.max(axis=1) < float(self.encoder.get("defer_below", 1.0))
+        wanted = self.encoder.get("languages")
+        if wanted and unsure.any():
+            which = np.flatnonzero(unsure)
+            unsure[which] = np.isin(self._languages([prepared[i] for i in which]), list(wanted))
+        return unsure
 
     def deferred_share(self, texts: list[str]) -> float:
         """The share of `texts` the cascade sends to the encoder."""
-        return float(self._deferred(self.pipeline_.predict_proba(self._prepare(texts))).mean())
+        prepared = self._prepare(texts)
+        return float(self._deferred(self.pipeline_.predict_proba(self._cued(prepared)),
+                                    prepared).mean())
+
+    def ngram_labels(self, texts: list[str]) -> list[str]:
+        """The n-gram half's decisions alone (with the tuned offsets)."""
+        check_is_fitted(self, "pipeline_")
+        return self._decide(self.pipeline_.predict_proba(self._cued(self._prepare(texts)))).tolist()
 
     def _encoder_proba(self, prepared: list[str]) -> np.ndarray:
         """The encoder's probabilities in `classes_` order."""
@@ -215,7 +261,7 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
     def component_probas(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The n-gram model's and the encoder's probabilities, each on its own."""
         prepared = self._prepare(texts)
-        return {"ngram": self.pipeline_.predict_proba(prepared),
+        return {"ngram": self.pipeline_.predict_proba(self._cued(prepared)),
                 "encoder": self._encoder_proba(prepared)}
 
     def predict(self, texts: list[str]) -> np.ndarray:
@@ -271,28 +317,35 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         model.classes_ = np.array(model.pipeline_.classes_)
         offsets = card["decision_offsets"]
         model.offsets_ = np.array([offsets[str(c)] for c in model.classes_])
+        model.lexicon_ = SentimentLexicon.from_config(model.lexicon)
         model.encoder_ = None
         if card["encoder"] is not None:
             model.encoder_ = load_encoder(model_dir / ENCODER_DIR, model.encoder)
         return model
 
 
-def training_frame(corpus: pd.DataFrame, seeds: pd.DataFrame | None) -> pd.DataFrame:
-    """Texts, labels, weights and tuning groups (vendor|market; "" = seed examples, always
-    trained on)."""
+def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
+    return frame.get(name, pd.Series(default, index=frame.index)).fillna(default)
+
+
+def training_frame(corpus: pd.DataFrame, *extra: pd.DataFrame | None) -> pd.DataFrame:
+    """Texts, labels, weights, languages ("" = unknown) and tuning groups (vendor|market;
+    "" = the `extra` tables: the seed examples and written reviews, always trained on,
+    weighing their `weight` column or 1)."""
     frame = corpus[["text", "label"]].assign(
-        group=corpus.get("vendor", pd.Series("", index=corpus.index)).fillna("").astype(str)
-        + "|"
-        + corpus.get("market", pd.Series("", index=corpus.index)).fillna("").astype(str),
-        weight=corpus.get("weight", pd.Series(1.0, index=corpus.index)).astype(float),
-        human=corpus.get("human", pd.Series(False, index=corpus.index)).astype(bool),
+        group=_column(corpus, "vendor", "").astype(str) + "|"
+        + _column(corpus, "market", "").astype(str),
+        weight=_column(corpus, "weight", 1.0).astype(float),
+        human=_column(corpus, "human", False).astype(bool),
+        lang=_column(corpus, "lang", "").astype(str),
     )
-    if seeds is None:
-        return frame
-    return pd.concat(
-        [frame, seeds[["text", "label"]].assign(group="", weight=1.0, human=False)],
-        ignore_index=True,
-    )
+    parts = [
+        table[["text", "label"]].assign(group="", weight=_column(table, "weight", 1.0)
+                                        .astype(float), human=False,
+                                        lang=_column(table, "lang", "").astype(str))
+        for table in extra if table is not None
+    ]
+    return pd.concat([frame, *parts], ignore_index=True)
 
 
 def fit_model(frame: pd.DataFrame, cfg: dict[str, Any], seed: int) -> SentimentModel:
@@ -303,4 +356,5 @@ def fit_model(frame: pd.DataFrame, cfg: dict[str, Any], seed: int) -> SentimentM
         groups=frame["group"].tolist(),
         sample_weight=frame["weight"].tolist(),
         human=frame["human"].tolist(),
+        langs=frame["lang"].tolist(),
     )

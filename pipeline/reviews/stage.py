@@ -23,6 +23,7 @@ from pipeline.core.io import (
     write_with_quarantine,
 )
 from pipeline.core.metrics import write_metrics
+from pipeline.reviews.blind import read_blind_reviews
 from pipeline.reviews.evaluate import evaluate
 from pipeline.reviews.gold import (
     gold_weights,
@@ -30,7 +31,7 @@ from pipeline.reviews.gold import (
     load_second_pass,
     with_human_labels,
 )
-from pipeline.reviews.labels import labelled, load_seed_examples
+from pipeline.reviews.labels import labelled, load_seed_examples, load_written
 from pipeline.reviews.model import SentimentModel, fit_model, training_frame
 from pipeline.reviews.score import score_reviews, summarise
 from pipeline.reviews.sources import build_corpus
@@ -51,13 +52,16 @@ def _read_corpus(path: Path, cfg: dict[str, Any]) -> pd.DataFrame:
 
 
 def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> None:
-    """Fit on the whole corpus (+ human train labels and seed examples) and save."""
+    """Fit on the whole corpus (+ human train labels, seed examples and written reviews)
+    and save."""
     cfg = config_section(params, SECTION)
     corpus = _read_corpus(corpus_path, cfg)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
+    written = written_reviews(cfg)
     weight, rating_weight = gold_weights(cfg)
     gold = human_gold(corpus, cfg)
-    train = training_frame(with_human_labels(corpus, gold, weight, rating_weight), seeds)
+    train = training_frame(with_human_labels(corpus, gold, weight, rating_weight), seeds,
+                           written)
     model = fit_model(train, cfg, params.get("seed", 42))
     model.save(
         model_dir,
@@ -66,6 +70,7 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
             "trained_on": str(corpus_path),
             "reviews": len(corpus),
             "seed_examples": len(seeds),
+            "written_reviews": 0 if written is None else written["lang"].value_counts().to_dict(),
             "human_labelled_train_reviews": int(train["human"].sum()),
             "label_counts": train["label"].value_counts().to_dict(),
             "rating_scales": cfg["rating_scales"],
@@ -75,16 +80,29 @@ def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> Non
     console.print(f"sentiment model: {len(train)} texts -> {model_dir}")
 
 
+def written_reviews(cfg: dict[str, Any]) -> pd.DataFrame | None:
+    """The configured written reviews (`reviews.written`), or None."""
+    written = cfg.get("written") or {}
+    return load_written(written.get("folder"), float(written.get("weight", 1.0)))
+
+
 def run_evaluate(
-    corpus_path: Path, out: Path, params: dict[str, Any], multilingual: Path | None
+    corpus_path: Path,
+    out: Path,
+    params: dict[str, Any],
+    multilingual: Path | None,
+    blind: Path | None = None,
 ) -> dict[str, Any]:
-    """Metrics JSON of `evaluate`, and its main figures on the console."""
+    """Metrics JSON of `evaluate` (with a blind set's figures where `blind` is given), and
+    its main figures on the console."""
     cfg = config_section(params, SECTION)
     corpus = _read_corpus(corpus_path, cfg)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
     extra = labelled(read_table(multilingual), cfg) if multilingual else None
     gold = human_gold(corpus, cfg)
-    metrics = evaluate(corpus, cfg, params.get("seed", 42), seeds, extra, gold)
+    blind_set = read_blind_reviews(blind) if blind else None
+    metrics = evaluate(corpus, cfg, params.get("seed", 42), seeds, extra, gold, blind_set,
+                       written_reviews(cfg))
     write_metrics(metrics, out)
     print_metrics(metrics)
     return metrics
@@ -114,6 +132,8 @@ def print_metrics(metrics: dict[str, Any]) -> None:
     for lang, m in metrics.get("multilingual_sample", {}).items():
         console.print(f"multilingual sample {lang:<4} macro-F1 {m['macro_f1']:.3f} (n={m['n']})")
     print_human_gold(metrics["human_gold"])
+    if "blind" in metrics:
+        print_blind(metrics["blind"])
 
 
 def _per_class_f1(figures: dict[str, Any]) -> str:
@@ -148,6 +168,22 @@ def print_human_gold(gold_figures: dict[str, Any]) -> None:
             f"; model vs A2 {second['model_vs_a2']['macro_f1']:.3f}, VADER vs A2 "
             f"{second['vader_vs_a2']['macro_f1']:.3f}; model on the "
             f"{agreed['n']} agreed {agreed['macro_f1']:.3f}"
+        )
+
+
+def print_blind(blind: dict[str, Any]) -> None:
+    """The blind set's figures per language, the annotators' agreement beside them."""
+    console.print(f"blind set ({blind['unlabelled_reviews']} reviews without a gold label):")
+    console.print("  lang  n     model F1  acc    kappa   VADER F1  A2 vs A1 F1  kappa")
+    for lang, m in blind.items():
+        if lang == "unlabelled_reviews":
+            continue
+        model, vader, ceiling = m["model"], m["vader"], m["a2_vs_a1"]
+        console.print(
+            f"  {lang:<5} {m['n']:<5} {model['macro_f1']:.3f}     {model['accuracy']:.3f}  "
+            f"{model['kappa']:.3f}   {vader['macro_f1']:.3f}     "
+            f"{ceiling.get('macro_f1', float('nan')):.3f}        "
+            f"{ceiling.get('kappa', float('nan')):.3f}"
         )
 
 

@@ -14,7 +14,7 @@ from pipeline.core.metrics import write_metrics
 from pipeline.core.ml import CARD_FILE, write_card
 from pipeline.core.substances import SubstanceVocabulary, load_recogniser, rule_pipeline
 from pipeline.substances.corpus import read_prodigy, split_by_hash
-from pipeline.substances.evaluate import span_scores
+from pipeline.substances.evaluate import annotated_spans, span_scores
 from pipeline.substances.recognise import spans_table, split_readable
 from pipeline.substances.training import train_ner, with_ruler
 
@@ -72,18 +72,54 @@ def run_train(inp: Path | None, out: Path, cfg: dict[str, Any], seed: int) -> di
 
 
 def run_evaluate(inp: Path | None, out: Path, model_dir: Path,
-                 cfg: dict[str, Any]) -> dict[str, Any]:
+                 cfg: dict[str, Any], blind: Path | None = None) -> dict[str, Any]:
     """Span P/R/F1 of the trained recogniser and of the vocabulary ruler alone on the
-    held-out side of the hash split -> metrics JSON."""
+    held-out side of the hash split (and on a blind listing set) -> metrics JSON."""
     s, inp = _settings(cfg), _annotations(inp)
     _, test = split_by_hash(read_prodigy(inp), float(s["test_share"]))
-    metrics = {"held_out_texts": len(test),
-               "recogniser": _scores(load_recogniser(str(model_dir)), test),
-               "ruler_only": _scores(rule_pipeline(SubstanceVocabulary.load(), s["lang"]), test)}
+    recogniser = load_recogniser(str(model_dir))
+    ruler = rule_pipeline(SubstanceVocabulary.load(), s["lang"])
+    metrics = {"held_out_texts": len(test), "recogniser": _scores(recogniser, test),
+               "ruler_only": _scores(ruler, test)}
+    if blind is not None:
+        metrics["blind"] = blind_scores(blind, {"recogniser": recogniser, "ruler_only": ruler})
     write_metrics(metrics, out)
     console.print(f"substances: span F1 {metrics['recogniser']['f1']:.3f} "
                   f"(ruler alone {metrics['ruler_only']['f1']:.3f}) on {len(test)} texts -> {out}")
     return metrics
+
+
+def blind_scores(folder: Path, models: dict[str, Any]) -> dict[str, Any]:
+    """Span scores per language on a blind listing set (`listings.jsonl` + `labels.jsonl`
+    with `substances` per coder, see data/blind/README.md): each model against the `gold`
+    mentions, and annotator A2 against A1 (the ceiling). Titles and descriptions are
+    scored as separate texts."""
+    listings = read_table(folder / "listings.jsonl").set_index("listing_id")
+    labels = read_table(folder / "labels.jsonl")
+    by_coder = {coder: rows.set_index("listing_id")["substances"]
+                for coder, rows in labels.groupby("coder")}
+    missing = {"A1", "A2", "gold"} - set(by_coder)
+    if missing:
+        raise InputError(f"{folder / 'labels.jsonl'}: no labels of coder {sorted(missing)[0]}")
+    ids = [i for i in listings.index if i in by_coder["gold"].index]
+    texts = [(i, field, str(listings.at[i, field] or "")) for i in ids
+             for field in ("title", "description")]
+    spans = {coder: [annotated_spans(text, by_coder[coder].get(i), field)
+                     for i, field, text in texts] for coder in ("A1", "A2", "gold")}
+    predicted = {name: [[(e.start_char, e.end_char) for e in doc.ents]
+                        for doc in nlp.pipe([text for _, _, text in texts])]
+                 for name, nlp in models.items()}
+    langs = [str(listings.at[i, "lang"]) for i, _, _ in texts]
+    result = {}
+    for lang in ["all", *sorted(set(langs))]:
+        keep = [k for k, text_lang in enumerate(langs) if lang in ("all", text_lang)]
+        gold, a1, a2 = ([rows[k] for k in keep] for rows in (spans["gold"], spans["A1"],
+                                                               spans["A2"]))
+        result[lang] = {"listings": len(keep) // 2,
+                        **{name: span_scores(gold, [found[k] for k in keep])
+                           for name, found in predicted.items()},
+                        "a2_vs_a1": span_scores(a1, a2)}
+    return result
 
 
 def _scores(nlp: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
