@@ -16,6 +16,7 @@ from pipeline.analyse.common import prepare, weighted_median
 from pipeline.analyse.linker import VendorLinker, link_handle, vendor_accounts
 from pipeline.analyse.migration import evaluate_linker, migration_links, perturb_handle
 from pipeline.analyse.shares import country_shares, destinations, product_mix
+from pipeline.analyse.substances import substance_shares
 from pipeline.analyse.transactions import (
     build_transactions,
     feedback_from_listings,
@@ -371,3 +372,33 @@ def test_tidy_tables_one_row_per_listing_with_integer_sales():
         assert "index" not in table.columns
         if "month" in table.columns:
             assert "all" not in set(table["month"].dropna())
+
+
+def test_substance_shares_count_each_listing_once_and_date_first_sightings():
+    rows = pd.DataFrame([
+        listing(1, "v1", "BE", "nps", 20, day="2020-01-05", substances=["3-mmc"]),
+        listing(1, "v1", "BE", "nps", 20, day="2020-01-20", substances=["3-mmc"]),  # same
+        listing(2, "v2", "NL", "ecstasy", 30, day="2020-02-03", substances=["mdma", "3-mmc"]),
+        listing(3, "v3", "BE", "cannabis", 10, market="m2", day="2020-03-01",
+                substances=["cannabis"]),
+        listing(4, "v3", "BE", "non_drug", 5, market="m2", day="2019-12-01", substances=[]),
+    ])
+    table = substance_shares(prepare(rows), {"3-mmc": "nps", "mdma": "ecstasy",
+                                             "cannabis": "cannabis"})
+    whole = table[(table["market"] == "all") & (table["period"] == "all")
+                  & (table["origin"] == "all")].set_index("substance")
+    # 4 distinct listings over both markets; 3-MMC in two of them, by two vendors
+    assert whole.loc["3-mmc", ["listings", "vendors", "origin_listings"]].tolist() == [2, 2, 4]
+    assert whole.loc["3-mmc", "share"] == 0.5 and whole.loc["3-mmc", "nps"]
+    assert 0 < whole.loc["3-mmc", "share_low"] < 0.5 < whole.loc["3-mmc", "share_high"] < 1
+    assert str(whole.loc["3-mmc", "first_seen"]) == "2020-01-05"
+    assert not whole.loc["mdma", "nps"] and whole.loc["mdma", "category"] == "ecstasy"
+    january = table[(table["market"] == "m1") & (table["month"] == "2020-01")
+                    & (table["origin"] == "BE")]
+    assert january[["substance", "listings", "origin_listings"]].values.tolist() == [
+        ["3-mmc", 1, 1]]
+    # the listing naming nothing counts in the n of its origin, not as a substance
+    be_m2 = table[(table["market"] == "m2") & (table["period"] == "all")
+                  & (table["origin"] == "BE")]
+    assert be_m2[["substance", "listings", "origin_listings"]].values.tolist() == [
+        ["cannabis", 1, 2]]

@@ -10,7 +10,7 @@ import pytest
 from pipeline.core.config import load_market_config
 from pipeline.core.io import InputError
 from pipeline.ingest import ingest_files
-from pipeline.monitor.stage import run_monitor
+from pipeline.monitor.stage import run_monitor, snapshot_files
 
 
 def snapshot(day: str, rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
@@ -108,3 +108,12 @@ def test_agora_monthly_files_as_dated_snapshots(public_data: Path, tmp_path: Pat
     life = consistent(tmp_path / "out", len(paths))
     assert len(paths) >= 3 and (life["snapshots"] > 1).any()
     assert life["first_seen"].min() < life["last_seen"].max()
+
+
+def test_a_market_folder_with_only_dvc_gitignore_holds_no_snapshot(tmp_path: Path) -> None:
+    """A fresh clone carries `snapshots/<market>/.gitignore` of the other data configuration."""
+    (tmp_path / "fixture").mkdir()
+    (tmp_path / "fixture" / ".gitignore").write_text("/2018-11-18.parquet\n")
+    (tmp_path / "darkmatter").mkdir()
+    pd.DataFrame({"listing_id": ["a"]}).to_parquet(tmp_path / "darkmatter" / "2024-07-06.parquet")
+    assert snapshot_files([tmp_path]) == [tmp_path / "darkmatter" / "2024-07-06.parquet"]

@@ -26,12 +26,16 @@ from pipeline.report.sections import (
 from pipeline.report.stage import optional_table, run_report
 
 MARKET_FIGURES = ["fig-shares", "fig-time", "fig-mix", "fig-destinations", "fig-transactions",
-                  "fig-multi", "fig-migration"]
+                  "fig-multi", "fig-migration", "fig-substances"]
 MONITOR_FIGURES = ["fig-monitor-series", "fig-monitor-entries", "fig-monitor-prices"]
 STAGE_FIGURES = ["fig-sentiment-vendors", "fig-sentiment-countries", "fig-review-risks",
                  "fig-forum-labels", "fig-theme-codes", *MONITOR_FIGURES]
 FIGURES = MARKET_FIGURES + STAGE_FIGURES
 CHROMIUM = "/usr/bin/chromium"
+
+
+SUBSTANCES = {"ecstasy": ["mdma"], "cannabis": ["cannabis"], "amphetamine": ["amphetamine"],
+              "cocaine": ["cocaine", "3-mmc"]}
 
 
 def hand_made_listings() -> pd.DataFrame:
@@ -50,6 +54,8 @@ def hand_made_listings() -> pd.DataFrame:
                 "category": category, "ships_from": origin, "price_eur": price * (k + 1),
                 "ships_to": ["worldwide"], "ships_to_excluded": ["US"] if origin == "BE" else [],
                 "units_sold": "4" if market == "new" else "",
+                "substances": SUBSTANCES[category] if k == 0 or category != "cocaine"
+                else ["cocaine"],
             })
     return pd.DataFrame(rows)
 
@@ -123,7 +129,9 @@ def write_inputs(tmp_path: Path) -> tuple[Path, Path]:
                        "days_after": 400}], "bootstrap_reps": 100}
     feedback = pd.DataFrame({"listing_id": ["old-FlandersFinest-0"] * 3 + ["old-Berliner-0"],
                              "date": ["2019-01-05"] * 4})
-    tables, summary = analyse(hand_made_listings(), feedback, cfg, seed=0)
+    tables, summary = analyse(hand_made_listings(), feedback, cfg, seed=0, categories={
+        "mdma": "ecstasy", "cannabis": "cannabis", "amphetamine": "amphetamine",
+        "cocaine": "cocaine", "3-mmc": "nps"})
     analytics = tmp_path / "analytics"
     for name, table in tables.items():
         write_table(table, analytics / f"{name}.parquet")
@@ -155,6 +163,10 @@ def test_report_reads_off_the_focus_country(report_html: Path):
     assert "BE+NL" in text
     assert "excluded: US 100%" in text
     assert "Migration: 1 BE vendor accounts linked" in text
+    # 4 distinct BE listings, all MDMA; the one NPS first listed on `new`
+    assert "Substances: most listed from BE: mdma 100.0% (n=4," in text
+    assert "1 new psychoactive substances listed on all markets, the newest 3-mmc (first " \
+           "seen 2020-06-01 on new)" in text
     # stage metrics: a table per stage with what it was measured on (per-class left out)
     assert "test split" in text and "per_class" not in text
     # classifier.json and themes.json present, the other stages' metrics "not run"

@@ -15,6 +15,7 @@ from pipeline.analyse.common import prepare
 from pipeline.analyse.linker import VendorLinker, vendor_accounts
 from pipeline.analyse.migration import evaluate_linker, migration_links
 from pipeline.analyse.shares import ALL, country_shares, destinations, product_mix
+from pipeline.analyse.substances import substance_shares
 from pipeline.analyse.transactions import (
     FEEDBACK_COLUMNS,
     build_transactions,
@@ -59,9 +60,12 @@ def coverage(listings: pd.DataFrame, tx: pd.DataFrame) -> dict[str, dict[str, An
 
 
 def analyse(listings: pd.DataFrame, feedback: pd.DataFrame, cfg: dict[str, Any], seed: int,
-            vendor_key: str | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+            vendor_key: str | None = None, categories: dict[str, str] | None = None
+            ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """All analytics for classified, extracted listings plus feedback rows
-    (`FEEDBACK_COLUMNS`; Agora's `feedback_raw` is parsed here). Returns (tables, metrics)."""
+    (`FEEDBACK_COLUMNS`; Agora's `feedback_raw` is parsed here). `categories` maps each
+    canonical substance to its taxonomy category (the substance vocabulary). Returns
+    (tables, metrics)."""
     lst = prepare(listings)
     fb = pd.concat([feedback.reindex(columns=FEEDBACK_COLUMNS), feedback_from_listings(lst)],
                    ignore_index=True)
@@ -82,6 +86,7 @@ def analyse(listings: pd.DataFrame, feedback: pd.DataFrame, cfg: dict[str, Any],
         "multi_country": multi_country_pairs(lst),
         "migration_links": links,
         "migration_summary": moved,
+        "substances": substance_shares(lst, categories or {}),
     }
     evaluation = cfg["linker"].get("evaluation") or {}
     markets = list(evaluation.get("markets") or [])

@@ -12,6 +12,7 @@ from pipeline.analyse import analyse
 from pipeline.analyse.common import require_analysable, split_analysable
 from pipeline.analyse.transactions import FEEDBACK_COLUMNS
 from pipeline.core.io import console, read_table, write_table
+from pipeline.core.substances import SUBSTANCES_DIR, SubstanceVocabulary
 from pipeline.core.tables import ANALYTICS, empty_table_schema
 from pipeline.core.text import pseudonymise_handle, vendor_key_from_env
 
@@ -40,8 +41,11 @@ def run_analyse(inp: Path, out_dir: Path, feedback_dir: Path | None, cfg: dict[s
     require_analysable(listings, str(inp))
     kept, quarantined = split_analysable(listings)
     key = vendor_key_from_env() if cfg.get("pseudonymise") else None
+    vocabulary = SubstanceVocabulary.load(cfg.get("substances") or SUBSTANCES_DIR)
+    categories = {s.name: s.category for s in vocabulary.substances.values()}
     with console.status("analysing listings"):
-        tables, metrics = analyse(kept, read_feedback(feedback_dir), cfg, seed, vendor_key=key)
+        tables, metrics = analyse(kept, read_feedback(feedback_dir), cfg, seed, vendor_key=key,
+                                  categories=categories)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         schema = empty_table_schema(ANALYTICS[name], list(table.columns)) if table.empty else None

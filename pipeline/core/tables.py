@@ -408,6 +408,21 @@ ANALYTICS: dict[str, TableSpec] = {spec.name: spec for spec in (
                 "vendors"),
            _need("median_gap_days", "float", "median days between leaving the closed market "
                  "and appearing on `market_to`; empty when none linked", "days")),
+    _table("substances", A + "substances.parquet", "analyse",
+           "one substance from one origin (or `all`) on one market (or `all`) in one month, "
+           "or over the whole period", MARKET, PERIOD, MONTH, ORIGIN,
+           _need("substance", "string", "canonical substance name (conf/substances) that "
+                 "`extract` found in the listing"),
+           _need("category", "string", "the substance's taxonomy category"),
+           _need("nps", "boolean", "the substance is a new psychoactive substance (`nps`)"),
+           _need("listings", "integer", "distinct listings naming the substance", "listings"),
+           _need("vendors", "integer", "vendor accounts of those listings", "vendors"),
+           _need("origin_listings", "integer", "all distinct listings of the origin, market "
+                 "and period: the n of `share`", "listings"),
+           _need("share", "float", "`listings` / `origin_listings`", "0-1"),
+           *_bounds("share"),
+           _need("first_seen", "date", "first scrape day the substance was listed on the "
+                 "market (on any market where `market` is `all`)", "date")),
     _table("analytics_quarantine", A + "listings.quarantine.parquet", "analyse",
            "one listing analyse cannot use", *CANONICAL, *MARKET_EXTRA, *CLASSIFIED,
            *EXTRACTED, REASON, open_columns=LISTING_EXTRA_NOTE),

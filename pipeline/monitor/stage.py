@@ -20,7 +20,9 @@ def snapshot_date(table: pd.DataFrame, label: str) -> str:
 def snapshot_files(inputs: list[Path]) -> list[Path]:
     """The snapshot tables the inputs stand for: a file itself; a folder's main tables and
     those of its subfolders (`data/interim/snapshots/<market>/<date>.parquet`), so the
-    folder that dvc.yaml fills holds any number of snapshots, none included."""
+    folder that dvc.yaml fills holds any number of snapshots, none included. A folder
+    holding only hidden files (the `.gitignore` DVC writes beside its outputs, which a fresh
+    clone of another data configuration carries) holds no snapshot."""
     files: list[Path] = []
     for path in inputs:
         if not path.exists():
@@ -29,7 +31,7 @@ def snapshot_files(inputs: list[Path]) -> list[Path]:
             files.append(path)
             continue
         for folder in [path, *sorted(p for p in path.iterdir() if p.is_dir())]:
-            if any(p.is_file() for p in folder.iterdir()):  # an empty folder: no snapshot
+            if any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
                 files += table_files(folder)
     return files
 

@@ -136,6 +136,32 @@ def fig_mix(table: pd.DataFrame, focus: str, min_n: int, dpi: int) -> str:
     return _png(fig, dpi)
 
 
+def fig_substances(overall: pd.DataFrame, focus_rows: pd.DataFrame, focus: str, min_n: int,
+                   dpi: int) -> str:
+    """The most listed substances over all origins (left) and from the focus country
+    (right): % of listings naming each, with 95% Wilson intervals; NPS highlighted."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 1.2 + 0.3 * max(len(overall), len(focus_rows),
+                                                                  4)))
+    for ax, rows, who in ((axes[0], overall, "all origins"), (axes[1], focus_rows, focus)):
+        if rows.empty:
+            _empty(ax, f"substances named in listings from {who}")
+            continue
+        rows = rows.iloc[::-1]
+        n = int(rows["origin_listings"].max())
+        share = rows["share"] * 100
+        err = np.vstack([share - rows["share_low"] * 100,
+                         rows["share_high"] * 100 - share]).clip(0)
+        colours = [HIGHLIGHT if nps else (LOW if n < min_n else "C0") for nps in rows["nps"]]
+        ax.barh(np.arange(len(rows)), share, xerr=err, capsize=2, color=colours)
+        ax.set_yticks(np.arange(len(rows)), rows["substance"])
+        ax.set_xlabel("% of listings naming it")
+        ax.set_title(f"{who} (n={n:,} listings)", fontsize=9)
+        _low_note(ax, min_n, n < min_n)
+    fig.text(0.99, 0.0, "yellow: new psychoactive substance (nps)", ha="right", fontsize=7,
+             color="#666")
+    return _png(fig, dpi)
+
+
 def fig_destinations(ships_to: pd.DataFrame, excluded: pd.DataFrame, focus: str, dpi: int
                      ) -> str:
     """Destinations named by the focus country's listings: shipped to (left), ruled out

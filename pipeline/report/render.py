@@ -27,6 +27,7 @@ from pipeline.report.figures import (
     fig_review_risks,
     fig_sentiment,
     fig_shares,
+    fig_substances,
     fig_theme_codes,
     fig_time,
     fig_transactions,
@@ -39,6 +40,7 @@ from pipeline.report.sections import (
     coverage_tables,
     entries_exits,
     evaluation_table,
+    first_seen_substances,
     focus_destinations,
     focus_links,
     focus_mix,
@@ -48,11 +50,14 @@ from pipeline.report.sections import (
     key_figures,
     method_from_card,
     monitoring_key_figures,
+    monthly_top_substances,
     multi_country_trend,
     review_key_figures,
     sentiment_rows,
     shares_over_time,
+    substance_key_figure,
     supply_shares,
+    top_substances,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -236,6 +241,9 @@ def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
            "share_revenue_wholesale", "multi_country_share")
     money = ("revenue_eur", "mean_eur", "median_eur", "max_eur")
     coverage, fill = coverage_tables(ingest or {}, summary.get("coverage", {}))
+    substances = tables["substances"]
+    overall_substances = top_substances(substances, ALL, top)
+    focus_substances = top_substances(substances, focus, top)
     migration = tables["migration_summary"].astype({c: str for c in (
         "shock_date", "window_start", "window_end") if c in tables["migration_summary"]})
     return {
@@ -245,7 +253,7 @@ def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
         "invented": str(cfg.get("data", "")) in set(map(str, cfg.get("invented_data") or [])),
         "data_name": cfg.get("data", ""),
         "key": key_figures(shares, mix, ships_to, excluded, tables["vendors"], tsum, links,
-                           focus),
+                           focus) + [substance_key_figure(substances, focus)],
         "figures": {
             "shares": fig_shares(shares, countries, min_n, dpi),
             "time": fig_time(shares_over_time(tables["country_shares"], countries), countries,
@@ -256,6 +264,8 @@ def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
                                              dpi),
             "multi": fig_multi(trend, pairs, dpi),
             "migration": fig_migration(tables["migration_summary"], dpi),
+            "substances": fig_substances(overall_substances, focus_substances, focus, min_n,
+                                         dpi),
         },
         "tables": {
             "shares": html_table(shares, pct, money, "listings_known_total", min_n),
@@ -273,6 +283,12 @@ def build_context(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
             "focus_links": html_table(focus_links(links, focus, top)),
             "coverage": html_table(coverage),
             "fill": html_table(fill, tuple(c for c in fill.columns if c != "market")),
+            "substances": html_table(pd.concat([overall_substances, focus_substances]), pct,
+                                     (), "origin_listings", min_n),
+            "substances_monthly": html_table(
+                monthly_top_substances(substances, countries), pct, (), "origin_listings",
+                min_n),
+            "substances_first_seen": html_table(first_seen_substances(substances).head(2 * top)),
         },
         "linker": summary.get("linker_evaluation", {}),
         **stage_results_context(results or {}, focus, top, dpi),

@@ -86,6 +86,55 @@ def focus_links(links: pd.DataFrame, focus: str, top: int) -> pd.DataFrame:
     return out.sort_values("score", ascending=False).head(top).reset_index(drop=True)
 
 
+def top_substances(table: pd.DataFrame, origin: str, top: int) -> pd.DataFrame:
+    """The `top` substances most listed from `origin` (`all`: every origin) over all markets
+    and the whole period, with the n of each share and its 95% interval."""
+    rows = table[(table["market"] == ALL) & (table["period"] == ALL)
+                 & (table["origin"] == origin)]
+    return rows[["origin", "substance", "category", "nps", "listings", "vendors",
+                 "origin_listings", "share", "share_low", "share_high", "first_seen"]
+                ].head(top).reset_index(drop=True)
+
+
+def monthly_top_substances(table: pd.DataFrame, origins: list[str], per_month: int = 3
+                           ) -> pd.DataFrame:
+    """Per month and origin, its `per_month` most listed substances over all markets."""
+    rows = table[(table["market"] == ALL) & (table["period"] != ALL)
+                 & table["origin"].isin(origins)]
+    rows = rows.groupby(["month", "origin"], sort=True).head(per_month)
+    return rows[["month", "origin", "substance", "nps", "listings", "origin_listings", "share",
+                 "share_low", "share_high"]].sort_values(
+        ["month", "origin", "listings"], ascending=[True, True, False]).reset_index(drop=True)
+
+
+def first_seen_substances(table: pd.DataFrame) -> pd.DataFrame:
+    """Every substance with the day and market it was first listed, newest first: where a
+    new psychoactive substance shows up."""
+    whole = table[(table["period"] == ALL) & (table["origin"] == ALL)]
+    overall = whole[whole["market"] == ALL].set_index("substance")
+    per_market = whole[whole["market"] != ALL].sort_values(["first_seen", "market"])
+    first_market = per_market.drop_duplicates("substance").set_index("substance")["market"]
+    markets = per_market.groupby("substance")["market"].nunique()
+    out = overall[["category", "nps", "first_seen", "listings", "vendors"]].assign(
+        first_market=first_market, markets=markets).reset_index()
+    return out[["substance", "category", "nps", "first_seen", "first_market", "markets",
+                "listings", "vendors"]].sort_values(
+        ["first_seen", "substance"], ascending=[False, True]).reset_index(drop=True)
+
+
+def substance_key_figure(table: pd.DataFrame, focus: str) -> str:
+    """One sentence: the focus country's most listed substances and the NPS on offer."""
+    mine = top_substances(table, focus, 3)
+    listed = "; ".join(f"{r['substance']} {cite(r, 'share', 'origin_listings')}"
+                       for _, r in mine.iterrows()) or f"no substance named in {focus} listings"
+    firsts = first_seen_substances(table)
+    nps = firsts[firsts["nps"].astype(bool)]
+    newest = (f", the newest {nps.iloc[0]['substance']} (first seen {nps.iloc[0]['first_seen']}"
+              f" on {nps.iloc[0]['first_market']})" if len(nps) else "")
+    return (f"Substances: most listed from {focus}: {listed}. {len(nps)} new psychoactive "
+            f"substances listed on all markets{newest}.")
+
+
 def with_interval(value: float, low: float, high: float, n: object, percent: bool = True
                   ) -> str:
     """A figure as researchers cite it: value, 95% interval and n; "no data" where n is 0."""

@@ -34,7 +34,8 @@ from pipeline.report.render import build_context, render_report
 
 # the analytics tables the page shows (the quarantine is counted in the summary instead)
 REPORTED = ("vendors", "country_shares", "product_mix", "destinations", "transactions",
-            "transaction_summary", "multi_country", "migration_links", "migration_summary")
+            "transaction_summary", "multi_country", "migration_links", "migration_summary",
+            "substances")
 
 
 def load_analytics(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
