@@ -91,11 +91,13 @@ def test_summary_shares(model: HarmReductionModel, sample_data: Path) -> None:
 
 def test_gold_never_stores_text() -> None:
     gold = pd.read_csv(PROJECT_ROOT / CFG["gold"]["labels"], dtype=str, keep_default_na=False)
-    assert list(gold.columns) == ["post_id", "text_sha", "source", "labels", "split", "annotator"]
+    assert list(gold.columns) == ["post_id", "text_sha", "source", "labels", "labels_guideline",
+                                  "split", "annotator"]
     assert len(gold) >= 600
     assert set(gold["split"]) == {"train", "heldout"}
-    used = {label for cell in gold["labels"] for label in cell.split(";") if label}
-    assert used <= set(NAMES)
+    for column in ("labels", "labels_guideline"):
+        used = {label for cell in gold[column] for label in cell.split(";") if label}
+        assert used <= set(NAMES)
 
 
 def test_cli_train_score_evaluate(tmp_path: Path, sample_data: Path) -> None:
