@@ -15,6 +15,7 @@ from pipeline.core.config import compose_params
 from pipeline.core.io import InputError
 from pipeline.core.text import content_key
 from pipeline.forums.blind import read_blind_posts
+from pipeline.forums.gold import written_posts
 
 NAMES = compose_params()["forums"]["labels"]
 POSTS = [
@@ -90,3 +91,12 @@ def test_per_label_thresholds_and_their_choice() -> None:
     proba = np.array([[0.35, 0.1], [0.4, 0.2], [0.3, 0.8], [0.1, 0.6]])
     assert choose_thresholds(proba, y, ["a", "b"], [0.3, 0.35, 0.5, 0.7]) == {
         "a": 0.35, "b": 0.7}
+
+
+def test_written_training_post_with_an_unknown_label_is_input_error(tmp_path: Path) -> None:
+    header = "post_id,lang,text,hr_labels\n"
+    (tmp_path / "w1.csv").write_text(header + "x1,nl,Test je pillen,drug_checking\n")
+    assert written_posts(str(tmp_path), NAMES)[0]["labels"].tolist() == ["drug_checking"]
+    (tmp_path / "w2.csv").write_text(header + "x2,nl,Altijd testen,drugchecking\n")
+    with pytest.raises(InputError, match="labels must be among"):
+        written_posts(str(tmp_path), NAMES)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.core.blind import BLIND_CODERS
 from pipeline.core.io import SUPPORTED_EXTENSIONS, InputError, read_table
 from pipeline.core.text import fields_key
 
@@ -109,7 +110,6 @@ def join_listings(real: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, list[
 
 BLIND_LISTING_FIELDS = ("listing_id", "lang", "scraped_at", "title", "description", "price_raw",
                         "currency_raw", "ships_from_raw", "ships_to_raw", "category_raw")
-BLIND_CODERS = ("A1", "A2", "gold")
 
 
 def _jsonl_rows(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:

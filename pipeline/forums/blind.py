@@ -11,13 +11,12 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.core.blind import labels_by_coder
 from pipeline.core.corpus import check_stored_labels
 from pipeline.core.io import InputError, require_columns
 from pipeline.forums.evaluate import per_label_figures
 from pipeline.forums.gold import label_matrix
 from pipeline.forums.model import HarmReductionModel
-
-CODERS = ("A1", "A2", "gold")
 
 
 def _read(path: Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
@@ -28,22 +27,17 @@ def _read(path: Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
     return table
 
 
-def _by_coder(labels: pd.DataFrame, path: Path, names: list[str]) -> pd.DataFrame:
+def _by_coder(labels: pd.DataFrame, path: Path, names: list[str],
+              known: pd.Series | None = None, known_in: str = "") -> pd.DataFrame:
     """Labels (`post_id, coder, hr_labels`) -> one row per post, a column per coder."""
     labels = labels.assign(coder=labels["coder"].str.strip(),
                            hr_labels=labels["hr_labels"].str.replace(" ", ""))
     used = {x for cell in labels["hr_labels"] for x in cell.split(";") if x}
-    problems = [
-        (~labels["coder"].isin(CODERS), f"coder must be one of {', '.join(CODERS)}"),
-        (labels["hr_labels"].map(lambda c: bool(set(filter(None, c.split(";"))) - set(names))),
-         f"labels must be among {', '.join(names)} (unknown: {sorted(used - set(names))})"),
-        (labels.duplicated(["post_id", "coder"]), "labelled twice by one coder"),
-    ]
-    for bad, why in problems:
-        if bad.any():
-            raise InputError(f"{path}: post {labels.loc[bad, 'post_id'].iloc[0]}: {why}")
-    wide = labels.pivot(index="post_id", columns="coder", values="hr_labels")
-    return wide.reindex(columns=list(CODERS))
+    return labels_by_coder(
+        labels, "post_id", "hr_labels", path, "post",
+        lambda cell: set(filter(None, cell.split(";"))) <= set(names),
+        f"labels must be among {', '.join(names)} (unknown: {sorted(used - set(names))})",
+        known, known_in)
 
 
 def read_blind_posts(
@@ -57,12 +51,9 @@ def read_blind_posts(
     folder = Path(folder)
     written = _read(folder / "posts.csv", ("post_id", "lang", "text"), "post")
     labels = _read(folder / "labels.csv", ("post_id", "coder", "hr_labels"), "label")
-    outside = ~labels["post_id"].isin(written["post_id"])
-    if outside.any():
-        raise InputError(f"{folder / 'labels.csv'}: post {labels.loc[outside, 'post_id'].iloc[0]}"
-                         " not in posts.csv")
     frames = [written[["post_id", "lang", "text"]].assign(real=False).join(
-        _by_coder(labels, folder / "labels.csv", names), on="post_id")]
+        _by_coder(labels, folder / "labels.csv", names,
+                  written["post_id"], "posts.csv"), on="post_id")]
     notes: dict[str, Any] = {}
     real_path = folder / "real_en.csv"
     if real_path.is_file():

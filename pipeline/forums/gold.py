@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.corpus import check_stored_labels
-from pipeline.core.io import require_columns
+from pipeline.core.io import InputError, require_columns
 
 
 def label_matrix(labels: pd.Series, names: list[str]) -> np.ndarray:
@@ -40,17 +40,23 @@ def load_gold(corpus: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     own = pd.read_csv(cfg["gold"]["own_examples"], dtype=str, keep_default_na=False).assign(
         source="own"
     )
-    return pd.concat([real, own, *written_posts(cfg["gold"].get("written"))],
+    return pd.concat([real, own, *written_posts(cfg["gold"].get("written"), list(cfg["labels"]))],
                      ignore_index=True)
 
 
-def written_posts(folder: str | None) -> list[pd.DataFrame]:
+def written_posts(folder: str | None, names: list[str]) -> list[pd.DataFrame]:
     """Labelled posts written for the project by independent writers
-    (`<writer>.csv`: post_id, lang, text, hr_labels), always trained on."""
+    (`<writer>.csv`: post_id, lang, text, hr_labels), always trained on. A label outside
+    `names` is an InputError: `label_matrix` would drop it silently."""
     tables = []
     for path in sorted(Path(folder).glob("*.csv")) if folder else []:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
         require_columns(table, ("post_id", "lang", "text", "hr_labels"), path, what="post")
+        unknown = table["hr_labels"].map(lambda cell: bool(
+            {x.strip() for x in cell.split(";") if x.strip()} - set(names)))
+        if unknown.any():
+            raise InputError(f"{path}: post {table.loc[unknown, 'post_id'].iloc[0]}: labels "
+                             f"must be among {', '.join(names)}")
         tables.append(table.rename(columns={"hr_labels": "labels"})
                       .assign(source="written", split="train", writer=path.stem))
     return tables

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.blind import BLIND_CODERS, labels_by_coder
 from pipeline.core.io import InputError, require_columns
 from pipeline.reviews.labels import LABELS
 
-CODERS = ("A1", "A2", "gold")
 REVIEWS_FILE, LABELS_FILE = "reviews.csv", "labels.csv"
 
 
@@ -36,18 +36,11 @@ def read_blind_reviews(folder: Path) -> tuple[pd.DataFrame, int]:
                          " appears twice")
     labels = labels.assign(sentiment=labels["sentiment"].str.strip().str.lower(),
                            coder=labels["coder"].str.strip())
-    problems = [
-        (~labels["coder"].isin(CODERS), f"coder must be one of {', '.join(CODERS)}"),
-        (~labels["sentiment"].isin(LABELS), f"sentiment must be one of {', '.join(LABELS)}"),
-        (~labels["review_id"].isin(reviews["review_id"]), f"review not in {REVIEWS_FILE}"),
-        (labels.duplicated(["review_id", "coder"]), "labelled twice by one coder"),
-    ]
-    for bad, why in problems:
-        if bad.any():
-            raise InputError(f"{folder / LABELS_FILE}: review "
-                             f"{labels.loc[bad, 'review_id'].iloc[0]}: {why}")
-    wide = labels.pivot(index="review_id", columns="coder", values="sentiment")
-    frame = reviews.join(wide.reindex(columns=list(CODERS)), on="review_id")
-    frame[list(CODERS)] = frame[list(CODERS)].fillna("")
+    wide = labels_by_coder(labels, "review_id", "sentiment", folder / LABELS_FILE, "review",
+                           lambda label: label in LABELS,
+                           f"sentiment must be one of {', '.join(LABELS)}",
+                           known=reviews["review_id"], known_in=REVIEWS_FILE)
+    frame = reviews.join(wide, on="review_id")
+    frame[list(BLIND_CODERS)] = frame[list(BLIND_CODERS)].fillna("")
     labelled = frame[frame["gold"].ne("")].reset_index(drop=True)
     return labelled, len(frame) - len(labelled)

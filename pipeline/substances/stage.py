@@ -8,6 +8,7 @@ from typing import Any
 
 import spacy
 
+from pipeline.core.blind import BLIND_CODERS
 from pipeline.core.config import public_data_root
 from pipeline.core.io import InputError, console, read_table, write_with_quarantine
 from pipeline.core.metrics import write_metrics
@@ -98,14 +99,14 @@ def blind_scores(folder: Path, models: dict[str, Any]) -> dict[str, Any]:
     labels = read_table(folder / "labels.jsonl")
     by_coder = {coder: rows.set_index("listing_id")["substances"]
                 for coder, rows in labels.groupby("coder")}
-    missing = {"A1", "A2", "gold"} - set(by_coder)
+    missing = set(BLIND_CODERS) - set(by_coder)
     if missing:
         raise InputError(f"{folder / 'labels.jsonl'}: no labels of coder {sorted(missing)[0]}")
     ids = [i for i in listings.index if i in by_coder["gold"].index]
     texts = [(i, field, str(listings.at[i, field] or "")) for i in ids
              for field in ("title", "description")]
     spans = {coder: [annotated_spans(text, by_coder[coder].get(i), field)
-                     for i, field, text in texts] for coder in ("A1", "A2", "gold")}
+                     for i, field, text in texts] for coder in BLIND_CODERS}
     predicted = {name: [[(e.start_char, e.end_char) for e in doc.ents]
                         for doc in nlp.pipe([text for _, _, text in texts])]
                  for name, nlp in models.items()}
