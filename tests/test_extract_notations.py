@@ -154,6 +154,65 @@ def test_places_in_prose(extractor: ListingExtractor, description: str, origin: 
     assert row["ships_from"] == origin and list(row["ships_to_excluded"]) == excluded
 
 
+@pytest.mark.parametrize(("description", "excluded"), [
+    # named after a cue, French elisions split ("l'Allemagne")
+    ("Livraison Belgique et France. Pas d'envoi vers les Pays-Bas ni l'Allemagne.",
+     ["NL", "DE"]),
+    ("Envoi partout en Europe sauf l'Italie.", ["IT"]),
+    ("Pas de Norvège, pas de Suisse.", ["NO", "CH"]),
+    ("Aucun envoi aux É.-U.", ["US"]),
+    ("Geen BE, geen DE.", ["BE", "DE"]),
+    ("Kein Versand nach AT/CH.", ["AT", "CH"]),
+    ("No shipping to UK, CH, NO.", ["GB", "CH", "NO"]),
+    ("Niet meer naar België sinds het verbod.", ["BE"]),
+    ("Wij verzenden naar heel Europa, uitgezonderd de Baltische staten.", ["EE", "LV", "LT"]),
+    # named before a closing cue
+    ("Les États-Unis, le Canada : non.", ["US", "CA"]),
+    ("Frankrijk: nee.", ["FR"]),
+    ("UK = no.", ["GB"]),
+    ("Duitse adressen doen we niet meer sinds de controles.", ["DE"]),
+    ("Versand nach AT und DE, Schweiz leider nicht.", ["CH"]),
+    ("Duitsland, Frankrijk en Luxemburg vallen af.", ["DE", "FR", "LU"]),
+    # rules that name no excluded place, and words that only look like codes
+    ("Nous n'envoyons pas hors UE.", []),
+    ("Wij verzenden niet naar landen buiten de Europese Unie.", []),
+    ("No shipping to Germany or Austria, rest of EU ok.", ["DE", "AT"]),
+    ("Shipping to Germany, not to Austria.", ["AT"]),
+    ("Belgium, no problem.", []),
+    ("THIS WILL NOT BE RESHIPPED.", []),
+    ("No PG/VG in our carts.", []),
+])
+def test_exclusion_wordings(extractor: ListingExtractor, description: str,
+                            excluded: list[str]) -> None:
+    assert list(extract(extractor, title="Hash", description=description)[
+        "ships_to_excluded"]) == excluded
+
+
+@pytest.mark.parametrize(("dst", "description", "to", "excluded"), [
+    ("Benelux", "Verzending binnen Benelux; Luxemburg niet.", ["BE", "NL"], ["LU"]),
+    ("France", "France uniquement, rien hors de France.", ["FR"], []),
+])
+def test_a_place_is_not_both_destination_and_excluded(
+        extractor: ListingExtractor, dst: str, description: str, to: list[str],
+        excluded: list[str]) -> None:
+    row = extract(extractor, title="Hash", description=description, dst=dst)
+    assert (list(row["ships_to"]), list(row["ships_to_excluded"])) == (to, excluded)
+
+
+@pytest.mark.parametrize(("title", "units"), [
+    ("Xanax 2mg - 100 / 500 / 1000 pcs", 100), ("Alprazolam 1mg - 10 strips x 10 tabs", 100),
+    ("Ritalin 10mg - Qty: 30", 30), ("Adderall 20mg quantity 20", 20),
+    ("Adderall 20mg 20 count", 20), ("Adderall 20mg 20ct", 20),
+    ("Fentanyl 5 patches 50mcg", 5), ("Medikinet 40mg - 50 Kps.", 50),
+    ("Leere Kapseln Gr. 0 – 1.000 Stk.", 1000), ("Heroin 10 x 0.2 bags", 10),
+    ("Testosteron 250mg/ml 10ml Vial", 1), ("Methadon Lösung 100ml Flasche", 1),
+    ("Vape cart 1ml", None), ("Valium blister 10", 10),
+])
+def test_counts_of_items(extractor: ListingExtractor, title: str, units: int | None) -> None:
+    row = extract(extractor, title=title)
+    assert pd.isna(row["units"]) if units is None else row["units"] == units
+
+
 def test_route_with_a_code_in_capitals(extractor: ListingExtractor) -> None:
     assert extract(extractor, title="Speed 10g [DE > EU]")["ships_from"] == "DE"
 

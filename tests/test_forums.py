@@ -92,7 +92,7 @@ def test_summary_shares(model: HarmReductionModel, sample_data: Path) -> None:
 def test_gold_never_stores_text() -> None:
     gold = pd.read_csv(PROJECT_ROOT / CFG["gold"]["labels"], dtype=str, keep_default_na=False)
     assert list(gold.columns) == ["post_id", "text_sha", "source", "labels", "labels_guideline",
-                                  "split", "annotator"]
+                                  "labels_spec", "split", "annotator"]
     assert len(gold) >= 600
     assert set(gold["split"]) == {"train", "heldout"}
     for column in ("labels", "labels_guideline"):

@@ -194,12 +194,34 @@ def test_mention_spans_find_repeated_words_in_order() -> None:
     assert mention_spans(text, ["heroin"]) == []
 
 
+def blind_listing(listing_id: str, lang: str, title: str, description: str) -> dict[str, str]:
+    return {"listing_id": listing_id, "lang": lang, "scraped_at": "2024-01-01", "title": title,
+            "description": description, "price_raw": "", "currency_raw": "",
+            "ships_from_raw": "", "ships_to_raw": "", "category_raw": ""}
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+@pytest.mark.parametrize(("substances", "message"), [
+    ("cocaine", "substances is not a list"),
+    ([{"field": "title"}], "substances is not a list"),
+])
+def test_blind_mentions_of_the_wrong_shape_are_one_line_errors(tmp_path: Path, ruler,
+                                                               substances, message) -> None:
+    write_jsonl(tmp_path / "listings.jsonl", [blind_listing("b1", "nl", "XTC", "")])
+    write_jsonl(tmp_path / "labels.jsonl", [{"listing_id": "b1", "coder": "gold",
+                                              "substances": substances}])
+    with pytest.raises(InputError, match=f"label 1 \\(b1\\): {message}"):
+        blind_scores(tmp_path, {"ruler_only": ruler})
+
+
 def test_blind_span_scores_per_language(tmp_path: Path, ruler) -> None:
     """Gold, A1 and A2 mentions of two listings: the ruler is scored against gold per
     language, and A2 against A1 gives the annotators' agreement."""
-    listings = [{"listing_id": "b1", "lang": "nl", "title": "10 XTC pillen", "description":
-                 "Puur cocaine, geen speed"},
-                {"listing_id": "b2", "lang": "de", "title": "Kokain 1g", "description": ""}]
+    listings = [blind_listing("b1", "nl", "10 XTC pillen", "Puur cocaine, geen speed"),
+                blind_listing("b2", "de", "Kokain 1g", "")]
     def mention(field: str, text: str) -> dict[str, str]:
         return {"field": field, "text": text, "name": text.lower(), "category": "x"}
     gold_b1 = [mention("title", "XTC"), mention("description", "cocaine"),
@@ -209,8 +231,8 @@ def test_blind_span_scores_per_language(tmp_path: Path, ruler) -> None:
     labels += [{"listing_id": "b1", "coder": "A2", "substances": gold_b1[:2]}]
     labels += [{"listing_id": "b2", "coder": coder, "substances": [mention("title", "Kokain")]}
                for coder in ("A1", "A2", "gold")]
-    for name, rows in (("listings.jsonl", listings), ("labels.jsonl", labels)):
-        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_jsonl(tmp_path / "listings.jsonl", listings)
+    write_jsonl(tmp_path / "labels.jsonl", labels)
     scores = blind_scores(tmp_path, {"ruler_only": ruler})
     assert scores["all"]["listings"] == 2 and scores["nl"]["listings"] == 1
     assert scores["nl"]["a2_vs_a1"]["recall"] == pytest.approx(2 / 3, abs=1e-3)

@@ -524,6 +524,7 @@ def fast_params(tmp_path_factory, project_root):
     params = yaml.safe_load((project_root / "params.yaml").read_text())
     params["themes"]["coder"]["components"] = ["tfidf"]
     params["themes"]["coder"]["tune_folds"] = 0
+    params["themes"]["extra_gold"] = []  # the project's own gold is enough to test the CLI
     params["themes"]["corrections"] = str(tmp_path_factory.mktemp("c") / "none.jsonl")
     path = tmp_path_factory.mktemp("params") / "params.yaml"
     path.write_text(yaml.safe_dump(params))

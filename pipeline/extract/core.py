@@ -29,6 +29,7 @@ from pipeline.extract.quantities import (
     dose_context,
     gap_count,
     read_quantities,
+    single_container,
     slang_mass,
 )
 from pipeline.extract.shipping import Shipping
@@ -148,8 +149,10 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
             out["units"] = gap_count(title, t_matches, v)
         elif out["units"] == 1:  # "1 x sample pack, 38 pens": the pack holds the count
             out["units"] = gap_count(title, t_matches, v, anywhere=True) or 1
-        if out["units"] is not None:
-            out["units"] = int(out["units"]) if out["units"] < 2**62 else None
+        if out["units"] is None and single_container(title, v):
+            out["units"] = 1
+        if out["units"] is not None:  # a count is a whole number of at least one item
+            out["units"] = int(out["units"]) if 1 <= out["units"] < 2**62 else None
         title_units = tq.units is not None or dq.units is None
         if tq.mass_g is None and dq.mass_each and out["units"] and title_units \
                 and out["mass_g"] == dq.mass_g and dose_context(title, "", v):
@@ -185,9 +188,13 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
         out["ships_to"] = (dests or self.shipping_.text_destinations(text)
                            or self.shipping_.title_route(title.text)[1])
         excl = list(excl)  # the raw-field result is cached: never mutate it
-        for code in self.shipping_.text_exclusions(text):
-            if code not in excl:
-                excl.append(code)
+        firm, outside = self.shipping_.text_exclusions(text)
+        excl += [c for c in firm if c not in excl]
+        # a place named as excluded is no destination ("Benelux; Luxemburg niet"), but a
+        # destination is not excluded by an "outside" rule ("France uniquement, rien hors
+        # de France")
+        out["ships_to"] = [c for c in out["ships_to"] if c not in firm]
+        excl += [c for c in outside if c not in excl and c not in out["ships_to"]]
         out["ships_to_excluded"] = self.shipping_.excluded(excl)
         out["substances"] = matched_names(self.substance_matchers_[lang], title, desc)
         return out

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.core.blind import BLIND_CODERS
+from pipeline.core.blind import load_blind_listings
 from pipeline.core.io import SUPPORTED_EXTENSIONS, InputError, read_table
 from pipeline.core.text import fields_key
 
@@ -108,71 +108,18 @@ def join_listings(real: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, list[
     return joined, problems
 
 
-BLIND_LISTING_FIELDS = ("listing_id", "lang", "scraped_at", "title", "description", "price_raw",
-                        "currency_raw", "ships_from_raw", "ships_to_raw", "category_raw")
-
-
-def _jsonl_rows(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The objects of a JSONL file; a missing file, a line that is not a JSON object or an
-    object without a required key is an InputError naming the line."""
-    if not path.is_file():
-        raise InputError(f"{path}: blind set file missing")
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"{path}:{number}: not JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{number}: not a JSON object")
-            missing = [k for k in required if k not in row]
-            if missing:
-                raise InputError(f"{path}:{number}: missing {', '.join(missing)}")
-            rows.append(row)
-    return rows
-
-
 def load_blind(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(listings, labels) of a blind evaluation set: `listings.jsonl` (the public fields
-    and `lang`) and `labels.jsonl` (one row per listing and coder: A1, A2 or gold).
-    Nobody tuning extraction reads these files: only the scores leave this function's
-    caller."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: blind set folder missing")
-    listings = pd.DataFrame(_jsonl_rows(folder / "listings.jsonl", BLIND_LISTING_FIELDS))
-    if listings.empty:
-        raise InputError(f"{folder / 'listings.jsonl'}: no listings")
-    listings["listing_id"] = listings["listing_id"].astype(str)
-    twice = listings["listing_id"][listings["listing_id"].duplicated()]
-    if len(twice):
-        raise InputError(f"{folder / 'listings.jsonl'}: listing {twice.iloc[0]} appears twice")
-    path = folder / "labels.jsonl"
-    rows = _jsonl_rows(path, ("listing_id", "coder", *LABEL_FIELDS))
-    known, seen = set(listings["listing_id"]), set()
-    for number, row in enumerate(rows, start=1):
-        row["listing_id"] = str(row["listing_id"])
-        key = (row["listing_id"], row["coder"])
-        problem = _label_problem(row, known) or ("labelled twice by this coder" if key in seen
-                                                 else None)
-        if problem:
-            raise InputError(f"{path}: label {number} ({row['listing_id']}): {problem}")
-        seen.add(key)
+    """(listings, labels) of a blind evaluation set, the labels one row per listing and
+    coder (A1, A2 or gold) with the extraction fields, numbers as floats."""
+    listings, rows = load_blind_listings(folder, tuple(LABEL_FIELDS), _label_problem)
     labels = pd.DataFrame(rows, columns=["listing_id", "coder", *LABEL_FIELDS])
     for name in NUMERIC_FIELDS:
         labels[name] = pd.to_numeric(labels[name]).astype("float64")
     return listings, labels
 
 
-def _label_problem(row: dict[str, Any], known: set[str]) -> str | None:
+def _label_problem(row: dict[str, Any]) -> str | None:
     """Why one blind label row cannot be scored, or None."""
-    if row["coder"] not in BLIND_CODERS:
-        return f"coder {row['coder']!r} is not one of {', '.join(BLIND_CODERS)}"
-    if row["listing_id"] not in known:
-        return "listing not in listings.jsonl"
     for name in LIST_FIELDS:
         if row[name] is not None and not (isinstance(row[name], list)
                                           and all(isinstance(v, str) for v in row[name])):

@@ -77,9 +77,15 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
         return Mention(kind, name, [nums[0] * factor], start, end)
     if core == "NRNU":
         low, high = sorted((nums[0], nums[1]))
+        if low == 0:  # "Gr. 0 – 1.000 Stk.": a size or a name, then the quantity
+            return Mention(kind, name, [nums[1] * factor], start, end)
         return Mention(kind, name, [low * factor, high * factor], start, end, tags=["range"])
+    if re.fullmatch(r"N(?:\?N)+U", core):  # options "100 / 500 / 1000 pcs": the smallest
+        return Mention(kind, name, sorted(n * factor for n in nums), start, end, tags=["range"])
     if core == "NTNU":
         count, each = nums[0], nums[1] * factor
+        if kind == "count" and not each.is_integer():  # "10 x 0.2 bags": ten bags
+            return Mention("count", name, [count], start, end)
         if kind == "count":
             return Mention("count", name, [count * each], start, end, tags=["multipack"])
         return Mention(kind, name, [count * each], start, end, per_item=each, count=count,
@@ -87,6 +93,9 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
     if core == "NUTNU":
         (n1, k1, f1), (n2, k2, f2) = units
         a, b = nums[0] * f1, nums[1] * f2
+        if k1 == k2 == "count" and tokens[shape.index("U")].lower() in vocab.words(
+                "pack_words"):  # "10 strips x 10 tabs": containers times what each holds
+            return Mention("count", n2, [a * b], start, end, tags=["multipack"])
         if k1 == k2:  # "4gr x 4G name": the second is part of the product name
             return Mention(k1, n1, [a], start, start + shape.index("U") + 1)
         if k1 == "count":
@@ -119,6 +128,8 @@ def read_pack(doc: Doc, start: int, end: int, vocab: Vocabulary) -> Mention | No
     per_pack = tokens[at - 1].lower() in vocab.words("pack_per") if at else False
     count = nums[0] if firsts[0] < at and not per_pack else None  # containers
     held = nums[-1] if firsts[-1] > at or per_pack else None  # what each one holds
+    if count is not None and not count.is_integer():  # "10 x 0.2 bags": a weight per bag
+        return None
     unit = vocab.unit_of.get(tokens[-1].lower()) if shape[-1] == "U" and end - 1 > start + at \
         else None
     if unit is None or unit[1] == "count":
@@ -283,6 +294,14 @@ def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary)
         if value is not None and value.is_integer() and 2 <= value <= float(q["bare_count_max"]):
             return value
     return None
+
+
+def single_container(doc: Doc, vocab: Vocabulary) -> bool:
+    """Whether a title offers one container with no count stated ("10ml Vial", "Codein
+    Saft 200ml Flasche", "Ozempic Pen"): SPEC counts it as one item."""
+    singles = vocab.words("single_containers")
+    return any(t.lower_ in singles and not (t.i > 0 and _NUM.match(doc[t.i - 1].text))
+               for t in doc)
 
 
 def gap_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary,

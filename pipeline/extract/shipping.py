@@ -17,15 +17,27 @@ import pycountry
 from pipeline.extract.vocab import Vocabulary
 
 WORD_RE = re.compile(r"\w+(?:[.'’-]\w+)*\.?")
+# French elided articles and particles are words of their own: "l'Allemagne", "d'envoi"
+_ELISION = re.compile(r"(?i)\b(?:[ldnjs]|qu)['’](?=\w)")
 REGIONS = ("europe", "worldwide", "north_america", "south_america", "asia", "oceania", "africa")
 ALPHA2 = frozenset(c.alpha_2 for c in pycountry.countries)
 _FROM_TO = re.compile(r"(?is)^\s*from:\s*(?P<src>.*?)\s*(?:\bto:\s*(?P<dst>.*))?$")
-_SENTENCE_END = re.compile(r"[.!?;\n|]|\s-\s")
+# a full stop ends a sentence only before a space or the end ("U.S.A.", "É.-U." stay whole)
+_SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|[\n|]|\s-\s")
+# clauses of a sentence, for places named before a cue ("Frankrijk: nee", "UK = no")
+_CLAUSE_END = re.compile(r"[,:()=]")
+
+
+def _has_lower(text: str) -> bool:
+    """Whether a sentence is not written all in capitals: only then are codes in capitals
+    written as codes ("kein Versand nach AT", not "THIS WILL NOT BE RESHIPPED")."""
+    return any(ch.islower() for ch in text)
 
 
 def words(text: str) -> list[str]:
-    """Place-matching tokens: words with inner dots, hyphens and apostrophes kept."""
-    return WORD_RE.findall(text)
+    """Place-matching tokens: words with inner dots, hyphens and apostrophes kept, French
+    elisions split off ("l'Allemagne" -> "l", "Allemagne")."""
+    return WORD_RE.findall(_ELISION.sub(lambda m: m.group()[:-1] + " ", text))
 
 
 class Places:
@@ -60,6 +72,7 @@ class Places:
         self.codes2 = {c.alpha_2.lower(): c.alpha_2 for c in pycountry.countries}
         self.codes3 = {c.alpha_3.lower(): c.alpha_2 for c in pycountry.countries}
         self.ambiguous = frozenset(str(c) for c in ship["ambiguous_codes"])
+        self.never_codes = frozenset(str(c) for c in ship["exclusions"]["never_codes"])
         self.field_words = frozenset(str(c) for c in ship["field_words"])
         self.unknown = frozenset(self._key(str(u)) for u in ship["unknown"])
         self.stop = frozenset(str(w) for w in ship["stopwords"])
@@ -93,12 +106,19 @@ class Places:
         is no list."""
         return len(tokens) > 1 and all(t.rstrip(".").lower() in self.codes2 for t in tokens)
 
-    def _code(self, token: str, free_text: bool, listed: bool = False) -> tuple[str, ...] | None:
+    def _code(self, token: str, free_text: bool, listed: bool = False,
+              capitals: bool = False) -> tuple[str, ...] | None:
         """A two- or three-letter code. In a country field a code in capitals ("DE", "IN")
         is a code whatever word it also spells (but `field_words` such as "TO" stay words),
         and in a list of codes any case is; in free text only capitals that are not
-        `ambiguous_codes`."""
+        `ambiguous_codes`, unless `capitals` says the context names places (an exclusion
+        clause: "kein Versand nach AT/CH", "geen BE")."""
         bare = token.rstrip(".")
+        if capitals and bare.isupper() and bare not in self.field_words \
+                and bare not in self.never_codes:
+            code = self.codes2.get(bare.lower()) or self.codes3.get(bare.lower())
+            if code:
+                return (code,)
         if not free_text and bare.lower() in self.codes2 and (listed or (
                 bare.isupper() and len(bare) == 2 and bare not in self.field_words)):
             return (self.codes2[bare.lower()],)
@@ -116,10 +136,10 @@ class Places:
             return (self.codes3[low],)
         return None
 
-    def find(self, tokens: list[str], free_text: bool = False,
-             fuzzy: bool = False) -> list[tuple[int, int, tuple[str, ...]]]:
+    def find(self, tokens: list[str], free_text: bool = False, fuzzy: bool = False,
+             capitals: bool = False) -> list[tuple[int, int, tuple[str, ...]]]:
         """(token index, length, codes) of every place, longest phrase first; `fuzzy` also
-        reads misspelt country names."""
+        reads misspelt country names, `capitals` every code in capitals (see `_code`)."""
         found = []
         lows = [t.lower() for t in tokens]
         listed = not free_text and self.is_code_list(tokens)
@@ -132,7 +152,7 @@ class Places:
                     hit = (size, self.table[phrase])
                     break
             if hit is None and len(tokens[i].rstrip(".")) in (2, 3):
-                codes = self._code(tokens[i], free_text, listed)
+                codes = self._code(tokens[i], free_text, listed, capitals)
                 hit = (1, codes) if codes else None
             for size in (2, 1) if fuzzy and hit is None else ():
                 codes = self._fuzzy(" ".join(lows[i : i + size]))
@@ -186,6 +206,14 @@ class Shipping:
                                 rf"(?![\w-])", re.IGNORECASE)
         self.title_not_after = frozenset(str(w) for w in ship["title_origin_not_after"])
         self.never_excluded = frozenset(str(w) for w in ship["never_excluded"])
+        excl = ship["exclusions"]
+        self.place_next = frozenset(str(w) for w in excl["place_next"])
+        self.after_cues = sorted((words(c.lower()) for c in excl["after_cues"]), key=len,
+                                 reverse=True)
+        self.fillers = frozenset(str(w) for w in excl["fillers"])
+        self.reasons = frozenset(str(w) for w in excl["reasons"])
+        self.clause_ends = frozenset(str(w) for w in excl["clause_ends"])
+        self.outside = frozenset(str(w) for w in excl["outside"])
         self._cue_index: dict[int, dict[str, list[list[str]]]] = {}
 
     @cached_property
@@ -248,12 +276,18 @@ class Shipping:
             out.extend(c for c in codes if c not in out)
         return out
 
-    def _clauses(self, text: str, cues: list[list[str]], bare_next: bool = False,
-                 negations: frozenset[str] = frozenset()) -> list[list[str]]:
-        """For each cue in each sentence, the tokens after the cue up to the sentence end."""
+    def _clauses(self, text: str, cues: list[list[str]], exclusion: bool = False,
+                 negations: frozenset[str] = frozenset(),
+                 ) -> list[tuple[list[str], list[str], bool]]:
+        """For each cue in each sentence, (the cue, the tokens after it up to the sentence
+        end, whether codes in capitals are places there). An `exclusion` cue of
+        `place_next` ("no", "geen", "pas") reaches only the places right after it, and any
+        exclusion clause ends at a `clause_ends` word ("buiten EU douane", "rest of EU
+        ok")."""
         clauses = []
         for sentence in _SENTENCE_END.split(text):
             toks = words(sentence)
+            capitals = _has_lower(sentence)
             lows = [t.lower() for t in toks]
             i = 0
             while i < len(toks):
@@ -263,36 +297,110 @@ class Shipping:
                     i += 1
                     continue
                 rest = toks[i + len(cue) :]
-                if bare_next and len(cue) == 1 and cue[0] == "no":
-                    # a bare "no" excludes only a place right after it ("No USA")
-                    rest = rest[: self._place_run(rest)]
+                if exclusion:
+                    rest = rest[: next((k for k, t in enumerate(rest)
+                                        if t.lower() in self.clause_ends), len(rest))]
+                    if len(cue) == 1 and cue[0] in self.place_next:
+                        rest = rest[: self._place_run(rest, capitals)]
                 if negations and i > 0 and lows[i - 1] in negations:
                     i += len(cue)
                     continue
-                clauses.append(rest)
+                clauses.append((cue, rest, capitals))
                 i += len(cue)
         return clauses
 
-    def _place_run(self, toks: list[str]) -> int:
-        """How many leading tokens are a list of places ("USA/AUS", "US and Canada")."""
+    def _place_run(self, toks: list[str], capitals: bool = False) -> int:
+        """How many leading tokens are a list of places ("USA/AUS", "US and Canada"); a
+        region ends the list ("no international, UK customers only")."""
         end = 0
-        for i, size, _ in self.places.find(toks, free_text=True):
+        for i, size, codes in self.places.find(toks, free_text=True, capitals=capitals):
             if i > end and not all(t.lower() in self.places.stop for t in toks[end:i]):
                 break
             end = i + size
+            if codes[0] in REGIONS:
+                break
         return end
 
-    def text_exclusions(self, text: str) -> list[str]:
+    def text_exclusions(self, text: str) -> tuple[list[str], list[str]]:
+        """Places the text rules out, named after a cue ("no ship to", "pas d'envoi vers",
+        "geen BE") or before one ("Frankrijk: nee", "Schweiz leider nicht"), as (firm,
+        outside): `outside` are the places after an `outside` cue ("rien hors de France"),
+        which a listing that ships there does not exclude."""
+        firm: list[str] = []
+        outside: list[str] = []
+        for cue, clause, capitals in self._clauses(text, self.exclusion_cues, exclusion=True):
+            into = outside if cue[-1] in self.outside else firm
+            for code in self._exclusion_codes(clause, cue[-1] in self.outside, capitals):
+                if code not in into:
+                    into.append(code)
+        for code in self._named_before_cue(text):
+            if code not in firm:
+                firm.append(code)
+        return firm, [c for c in outside if c not in firm]
+
+    def _exclusion_codes(self, clause: list[str], outside: bool, capitals: bool) -> list[str]:
+        """The places of an exclusion clause, codes in `capitals` included ("AT/CH"); a
+        region right after an `outside` cue is none ("hors UE": outside the EU), and a
+        closing "NO" after a place is Norway ("no shipping to UK, CH, NO")."""
+        hits = self.places.find(clause, free_text=True, fuzzy=True, capitals=capitals)
+        if outside and hits and hits[0][0] == 0 and hits[0][2][0] in REGIONS:
+            hits = hits[1:]
         out: list[str] = []
-        for clause in self._clauses(text, self.exclusion_cues, bare_next=True):
-            for code in self._codes(clause, free_text=True, fuzzy=True):
-                if code not in out:
-                    out.append(code)
+        for _, _, codes in hits:
+            out.extend(c for c in codes if c not in out)
+        if capitals and len(clause) > 1 and clause[-1] == "NO" and hits and sum(
+                hits[-1][:2]) == len(clause) - 1:
+            out.append("NO")
+        return out
+
+    def _named_before_cue(self, text: str) -> list[str]:
+        """Places listed before a closing cue ("Frankrijk en Nederland niet", "Les
+        États-Unis, l'Australie : non", "Schweiz leider nicht", "Duitse adressen doen we
+        niet meer sinds ..."): the cue ends its clause (or only fillers and a reason follow
+        it), everything before it in the clause is places, and earlier clauses that are
+        nothing but places join them."""
+        out: list[str] = []
+        for sentence in _SENTENCE_END.split(text):
+            capitals = _has_lower(sentence)
+            clauses = [words(part) for part in _CLAUSE_END.split(sentence)]
+            for k, toks in enumerate(clauses):
+                lows = [t.lower() for t in toks]
+                for j in range(len(toks)):
+                    cue = next((c for c in self._by_first(self.after_cues).get(lows[j], ())
+                                if lows[j : j + len(c)] == c), None)
+                    if cue is None or not self._closes(lows[j + len(cue) :]):
+                        continue
+                    codes = self._only_places(toks[:j], capitals)
+                    back = k - 1
+                    while codes is not None and back >= 0 and (
+                            earlier := self._only_places(clauses[back], capitals)):
+                        codes, back = earlier + codes, back - 1
+                    out.extend(c for c in codes or [] if c not in out)
+                    break
+        return out
+
+    def _closes(self, after: list[str]) -> bool:
+        """Whether the words after a closing cue end the clause: fillers, then nothing or
+        a reason ("niet meer wegens ...", "doen we niet sinds ...")."""
+        rest = [w for w in after if w not in self.fillers]
+        return not rest or rest[0] in self.reasons
+
+    def _only_places(self, toks: list[str], capitals: bool) -> list[str] | None:
+        """The codes of a clause made only of places (with stop words and fillers between
+        them), else None."""
+        hits = self.places.find(toks, free_text=True, fuzzy=True, capitals=capitals)
+        covered = {i for start, size, _ in hits for i in range(start, start + size)}
+        if any(i not in covered and t.lower() not in self.places.stop
+               and t.lower() not in self.fillers for i, t in enumerate(toks)):
+            return None
+        out: list[str] = []
+        for _, _, codes in hits:
+            out.extend(c for c in codes if c not in out)
         return out
 
     def text_origin(self, text: str) -> str | None:
         """An origin named in text: "ships from NL", "UK vendor", "USA domestic"."""
-        for clause in self._clauses(text, self.origin_cues):
+        for _, clause, _ in self._clauses(text, self.origin_cues):
             hits = self.places.find(clause[:4], free_text=True)
             if hits and hits[0][0] <= 1 and len(hits[0][2]) == 1:
                 return hits[0][2][0]
@@ -342,7 +450,7 @@ class Shipping:
 
     def text_destinations(self, text: str) -> list[str]:
         out: list[str] = []
-        for clause in self._clauses(text, self.dest_cues, negations=self.negations):
+        for _, clause, _ in self._clauses(text, self.dest_cues, negations=self.negations):
             inc, _ = self._split_exclusions(" ".join(clause), free_text=True)
             out.extend(c for c in inc if c not in out)
         return out

@@ -180,6 +180,7 @@ class Vocabulary:
             "UNIT": {"LOWER": {"IN": sorted(self.unit_of)}},
             "TIMES": {"LOWER": {"IN": [str(w) for w in q["times"]]}},
             "RANGE": {"LOWER": {"IN": [str(w) for w in q["range_words"]]}},
+            "OR": {"ORTH": {"IN": ["/", "|"]}},
             "MAG": {"ORTH": {"IN": [str(k) for k in q["magnitudes"]]}, "OP": "?"},
             "CUR": {"LOWER": {"IN": self.currency_words()}},
             "CUR_AFTER": {"LOWER": {"IN": self.currency_words("currencies_after_number")}},

@@ -60,3 +60,38 @@ def evaluate(gold: pd.DataFrame, cfg: dict[str, Any], seed: int) -> dict[str, An
             "own_nl_fr_de": per_label_figures(y_true[~real], y_pred[~real], names),
         }
     return metrics
+
+
+def writer_groups(gold: pd.DataFrame) -> np.ndarray:
+    """One group per source of labelled posts: each real forum, the own examples, and each
+    writer's posts per language, so that out-of-group predictions meet a style the model
+    did not train on, as blind posts do."""
+    lang = gold["lang"].fillna("en").astype(str) if "lang" in gold else "en"
+    writer = gold["writer"].fillna("").astype(str) if "writer" in gold else ""
+    source = gold["source"].fillna("unknown").astype(str) if "source" in gold else "unknown"
+    return np.where(source == "written", "written:" + writer + ":" + lang, source)
+
+
+def threshold_choice(gold: pd.DataFrame, cfg: dict[str, Any], seed: int,
+                     grid: list[float]) -> dict[str, Any]:
+    """Flag F1 of every classifier threshold in `grid` on leave-one-group-out predictions
+    of the training posts (`writer_groups`, the lexicon unioned in), and the best one:
+    how `forums.threshold` is chosen without the held-out or blind posts."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    names = list(cfg["labels"])
+    train = gold[gold["split"] == "train"].reset_index(drop=True)
+    y = label_matrix(train["labels"], names)
+    groups = writer_groups(train)
+    texts = train["text"].tolist()
+    proba = np.zeros(y.shape)
+    for fit_rows, out_rows in LeaveOneGroupOut().split(texts, y, groups):
+        model = HarmReductionModel.from_config(cfg, seed).fit(
+            [texts[i] for i in fit_rows], y[fit_rows])
+        proba[out_rows] = model.union_scores([texts[i] for i in out_rows])
+    by_threshold = {str(t): rounded(f1_score(y.any(axis=1), (proba >= t).any(axis=1)))
+                    for t in grid}
+    best = max(grid, key=lambda t: (by_threshold[str(t)], -abs(t - 0.5)))
+    return {"groups": sorted(set(groups.tolist())), "flag_f1_by_threshold": by_threshold,
+            "best": best}

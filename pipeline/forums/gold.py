@@ -36,7 +36,10 @@ def load_gold(corpus: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
         real["split"] = real.get("split", pd.Series("train", index=real.index)).fillna("train")
     else:
         path = cfg["gold"]["labels"]
-        real = join_gold(corpus, pd.read_csv(path, dtype=str, keep_default_na=False), path)
+        stored = pd.read_csv(path, dtype=str, keep_default_na=False)
+        column = cfg.get("label_column", "labels")
+        require_columns(stored, ("post_id", "text_sha", column, "split"), path, what="label")
+        real = join_gold(corpus, stored.assign(labels=stored[column]), path)
     own = pd.read_csv(cfg["gold"]["own_examples"], dtype=str, keep_default_na=False).assign(
         source="own"
     )

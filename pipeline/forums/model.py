@@ -145,6 +145,12 @@ class HarmReductionModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "classifier_")
         return self.classifier_.predict_proba(self._matrix(texts))
 
+    def union_scores(self, texts: list[str]) -> np.ndarray:
+        """Per label, the classifier probability, or 1 where a lexicon pattern fires: the
+        `union` rule is these scores against the thresholds."""
+        hits = self.lexicon_.hits(self._prepare(texts), self.labels_)
+        return np.maximum(self.predict_proba(texts), hits.astype(float))
+
     def predict(self, texts: list[str], combine: str | None = None) -> np.ndarray:
         """Texts without any word (emoji-only, empty) get no label."""
         check_is_fitted(self, "classifier_")

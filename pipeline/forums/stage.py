@@ -16,7 +16,7 @@ from pipeline.core.corpus import config_section, configured_sources
 from pipeline.core.io import console, read_table, write_table, write_with_quarantine
 from pipeline.core.metrics import write_metrics
 from pipeline.forums.blind import blind_figures, read_blind_posts
-from pipeline.forums.evaluate import evaluate
+from pipeline.forums.evaluate import evaluate, threshold_choice
 from pipeline.forums.gold import label_matrix, load_gold
 from pipeline.forums.model import COMBINERS, HarmReductionModel
 from pipeline.forums.score import score_posts, summarise
@@ -61,6 +61,10 @@ def run_evaluate(
     corpus = read_table(corpus_path)
     gold = load_gold(corpus, cfg)
     metrics = evaluate(gold, cfg, params.get("seed", 42))
+    grid = [round(0.05 * k, 2) for k in range(2, 19)]
+    metrics["threshold_choice"] = threshold_choice(gold, cfg, params.get("seed", 42), grid)
+    console.print(f"threshold with the best leave-one-group-out flag F1: "
+                  f"{metrics['threshold_choice']['best']} (configured: {cfg['threshold']})")
     if blind is not None:
         posts, notes = read_blind_posts(blind, corpus, list(cfg["labels"]))
         held = set(posts.loc[posts["real"], "post_id"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import spacy
 
-from pipeline.core.blind import BLIND_CODERS
+from pipeline.core.blind import BLIND_CODERS, load_blind_listings
 from pipeline.core.config import public_data_root
 from pipeline.core.io import InputError, console, read_table, write_with_quarantine
 from pipeline.core.metrics import write_metrics
@@ -95,14 +95,14 @@ def blind_scores(folder: Path, models: dict[str, Any]) -> dict[str, Any]:
     with `substances` per coder, see data/blind/README.md): each model against the `gold`
     mentions, and annotator A2 against A1 (the ceiling). Titles and descriptions are
     scored as separate texts."""
-    listings = read_table(folder / "listings.jsonl").set_index("listing_id")
-    labels = read_table(folder / "labels.jsonl")
-    by_coder = {coder: rows.set_index("listing_id")["substances"]
-                for coder, rows in labels.groupby("coder")}
-    missing = set(BLIND_CODERS) - set(by_coder)
+    listings, rows = load_blind_listings(folder, ("substances",), _mentions_problem)
+    listings = listings.set_index("listing_id")
+    by_coder = {coder: {r["listing_id"]: r["substances"] for r in rows if r["coder"] == coder}
+                for coder in BLIND_CODERS}
+    missing = [coder for coder in BLIND_CODERS if not by_coder[coder]]
     if missing:
-        raise InputError(f"{folder / 'labels.jsonl'}: no labels of coder {sorted(missing)[0]}")
-    ids = [i for i in listings.index if i in by_coder["gold"].index]
+        raise InputError(f"{folder / 'labels.jsonl'}: no labels of coder {missing[0]}")
+    ids = [i for i in listings.index if i in by_coder["gold"]]
     texts = [(i, field, str(listings.at[i, field] or "")) for i in ids
              for field in ("title", "description")]
     spans = {coder: [annotated_spans(text, by_coder[coder].get(i), field)
@@ -121,6 +121,18 @@ def blind_scores(folder: Path, models: dict[str, Any]) -> dict[str, Any]:
                            for name, found in predicted.items()},
                         "a2_vs_a1": span_scores(a1, a2)}
     return result
+
+
+def _mentions_problem(row: dict[str, Any]) -> str | None:
+    """Why one blind label row's `substances` cannot be scored, or None."""
+    mentions = row["substances"]
+    if mentions is None:
+        return None
+    if not isinstance(mentions, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("field"), str)
+            and isinstance(m.get("text"), str) for m in mentions):
+        return "substances is not a list of {field, text, ...} mentions"
+    return None
 
 
 def _scores(nlp: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
