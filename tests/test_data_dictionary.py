@@ -75,6 +75,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params["model"]["params"] = {**params["model"]["params"], **FAST}
     params["reviews"]["encoder"]["enabled"] = False
     params["themes"]["coder"]["components"] = ["tfidf"]
+    params["themes"]["extra_gold"] = []  # table shapes, not coder quality, are under test
     params["themes"]["corrections"] = "no_corrections.jsonl"
     write_params(params, run / "params.yaml")
     with pytest.MonkeyPatch.context() as patch:  # relative paths, as DVC runs them

@@ -158,6 +158,7 @@ def test_browser_correction_survives_a_rerun(tmp_path, project_root, sample_data
 
     params = yaml.safe_load((project_root / "params.yaml").read_text())
     params["themes"]["coder"]["components"] = ["tfidf"]  # quick coder: the loop is under test
+    params["themes"]["extra_gold"] = []  # the project's own gold is enough for the loop
     corrections = tmp_path / "data" / "corrections" / "themes.jsonl"
     params["themes"]["corrections"] = str(corrections)
     cfg = params["themes"]
