@@ -280,6 +280,7 @@ def write_fuzz_params(folder: Path) -> Path:
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     params["reviews"]["encoder"]["enabled"] = False
     params["themes"]["coder"].update(components=["tfidf"], tune_folds=0)
+    params["themes"]["extra_gold"] = []  # the project gold alone: a tiny coder
     params["themes"]["corrections"] = str(folder / "no_corrections.jsonl")
     params["model"] = SMALL_MODEL
     path = folder / "params.yaml"

@@ -35,12 +35,11 @@ for argv in json.loads(sys.argv[1]):
 SMALL_MODEL = {"word_features": 5000, "char_hash_bits": 14, "n_jobs": 1}
 
 
-def run_commands(commands: list[list[str]], run: Path, hash_seed: str) -> None:
+def start_commands(commands: list[list[str]], run: Path, hash_seed: str) -> subprocess.Popen:
     """The commands in a fresh process working in `run`, as DVC works in the project root."""
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    done = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(commands)], env=env,
-                          cwd=run, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    return subprocess.Popen([sys.executable, "-c", DRIVER, json.dumps(commands)], env=env,
+                            cwd=run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def tree_bytes(path: Path) -> dict[str, bytes]:
@@ -98,8 +97,12 @@ def report_commands() -> list[list[str]]:
 
 
 def run_twice(commands: list[list[str]], runs: tuple[Path, Path]) -> None:
-    for run, hash_seed in zip(runs, ("1", "2"), strict=True):
-        run_commands(commands, run, hash_seed)
+    """Both runs at once (two processes, as on two machines)."""
+    procs = [start_commands(commands, run, seed) for run, seed in zip(runs, ("1", "2"),
+                                                                       strict=True)]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr[-3000:]
 
 
 @pytest.fixture(scope="module")

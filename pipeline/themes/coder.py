@@ -34,7 +34,13 @@ from pipeline.core.ml import read_card, write_card
 from pipeline.core.ml.embeddings import embedding_cache, resolve_encoder
 from pipeline.core.ml.safe_load import load_skops, save_skops
 from pipeline.core.registry import Registry
-from pipeline.themes.patterns import PatternMatcher, affirmed_text, mark_scopes, pipeline_for
+from pipeline.themes.patterns import (
+    TextMemo,
+    affirmed_text,
+    mark_scopes,
+    pipeline_for,
+    shared_matcher,
+)
 
 CLAUSE = re.compile(r"[^.!?;,\n]+")
 MODEL_NAME = "theme_coder.v1"  # what `model_card.json` says this folder holds
@@ -76,16 +82,7 @@ class LemmaBlock:
 
     @staticmethod
     def lemmas(texts: Sequence[str], langs: Sequence[str]) -> list[str]:
-        out = [""] * len(texts)
-        for lang in set(langs):
-            nlp = pipeline_for(lang)
-            idx = [i for i, lg in enumerate(langs) if lg == lang]
-            use_lemma = "lemmatizer" in nlp.pipe_names
-            for i, doc in zip(idx, nlp.pipe([texts[i] for i in idx], batch_size=256), strict=True):
-                out[i] = " ".join(
-                    (t.lemma_ if use_lemma else t.text).lower() for t in doc if not t.is_punct
-                )
-        return out
+        return LEMMA_MEMO.get(texts, langs, _lemmas)
 
     def fit(self, texts: Sequence[str], langs: Sequence[str]) -> LemmaBlock:
         self.vectorizer.fit(self.lemmas(texts, langs))
@@ -95,11 +92,27 @@ class LemmaBlock:
         return self.vectorizer.transform(self.lemmas(texts, langs)), None
 
 
+def _lemmas(texts: Sequence[str], langs: Sequence[str]) -> list[str]:
+    out = [""] * len(texts)
+    for lang in set(langs):
+        nlp = pipeline_for(lang)
+        idx = [i for i, lg in enumerate(langs) if lg == lang]
+        use_lemma = "lemmatizer" in nlp.pipe_names
+        for i, doc in zip(idx, nlp.pipe([texts[i] for i in idx], batch_size=256), strict=True):
+            out[i] = " ".join(
+                (t.lemma_ if use_lemma else t.text).lower() for t in doc if not t.is_punct
+            )
+    return out
+
+
+LEMMA_MEMO = TextMemo()
+
+
 class PatternBlock:
     """Codebook phrases (plain and negated) per code; its matches give evidence spans."""
 
     def __init__(self, codebook: Codebook, languages: Sequence[str]) -> None:
-        self.matcher = PatternMatcher(codebook, languages)
+        self.matcher = shared_matcher(codebook, languages)
 
     def fit(self, texts: Sequence[str], langs: Sequence[str]) -> PatternBlock:
         return self

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 from tqdm import tqdm
 
@@ -83,18 +84,16 @@ def evaluate_coder(
     sets = [tuple(c["components"])] + [
         tuple(a) for a in ev["ablations"] if tuple(a) != tuple(c["components"])
     ]
-    for components in tqdm(sets, desc="evaluating component sets", disable=None):
-        proba, pred = cross_validated_proba(
-            table,
-            codebook,
-            components,
-            cfg["languages"],
-            int(ev["folds"]),
-            float(c["C"]),
-            seed,
-            extra,
-            c,
+    # each component set is a whole cross-validation of its own: one process per set
+    runs = Parallel(n_jobs=min(int(ev.get("n_jobs", 1)), len(sets)), return_as="generator")(
+        delayed(cross_validated_proba)(
+            table, codebook, components, cfg["languages"], int(ev["folds"]), float(c["C"]),
+            seed, extra, c,
         )
+        for components in sets
+    )
+    progress = tqdm(runs, total=len(sets), desc="evaluating component sets", disable=None)
+    for components, (proba, pred) in zip(sets, progress, strict=True):
         scores = agreement_by_language(truth, pred, table["lang"].tolist(), codes)
         ablations["+".join(components)] = {
             lang: {k: s[k] for k in ("kappa_macro", "krippendorff_alpha", "micro_f1")}

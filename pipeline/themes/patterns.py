@@ -99,32 +99,70 @@ def _match_attr(nlp) -> str:
     return "LEMMA" if "lemmatizer" in nlp.pipe_names else "LOWER"
 
 
-class PatternMatcher:
-    """Per-code phrase matches (plain and negated) with character spans."""
+class TextMemo:
+    """Results of a per-text spaCy pass kept by (language, text), so the folds, inner
+    folds and ablations of an evaluation parse each answer once; emptied when it grows
+    past `limit` entries, so a long coding run stays bounded."""
 
-    def __init__(self, codebook: Codebook, languages: Sequence[str]) -> None:
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.store: dict[tuple[str, str], object] = {}
+
+    def get(self, texts: Sequence[str], langs: Sequence[str], compute) -> list:
+        """`compute(texts, langs)` runs only on the (language, text) pairs not seen yet."""
+        keys = list(zip(langs, texts, strict=True))
+        missing = [key for key in dict.fromkeys(keys) if key not in self.store]
+        if missing:
+            if len(self.store) + len(missing) > self.limit:
+                self.store.clear()
+            found = compute([text for _, text in missing], [lang for lang, _ in missing])
+            self.store.update(zip(missing, found, strict=True))
+        return [self.store[key] for key in keys]
+
+
+def shared_matcher(codebook: Codebook, languages: Sequence[str]) -> PatternMatcher:
+    """One matcher (and its memo) per set of codebook phrases and languages: every coder
+    built in one process on the same codebook shares it."""
+    phrases = tuple(
+        (code.id, tuple(sorted({p for ps in code.examples.values() for p in ps})))
+        for code in codebook.codes
+    )
+    return _matcher(phrases, tuple(languages))
+
+
+@lru_cache(maxsize=4)
+def _matcher(phrases: tuple[tuple[str, tuple[str, ...]], ...], languages: tuple[str, ...]):
+    return PatternMatcher(dict(phrases), languages)
+
+
+class PatternMatcher:
+    """Per-code phrase matches (plain and negated) with character spans; every language's
+    phrases in every language's matcher (answers switch language mid-sentence)."""
+
+    def __init__(self, phrases: dict[str, tuple[str, ...]], languages: Sequence[str]) -> None:
         from spacy.matcher import PhraseMatcher
 
-        self.codes = codebook.ids
+        self.codes = list(phrases)
         self.languages = list(languages)
         self.matchers = {}
-        all_phrases = {
-            code.id: sorted({p for phrases in code.examples.values() for p in phrases})
-            for code in codebook.codes
-        }
+        self.memo = TextMemo()
         for lang in self.languages:
             nlp = pipeline_for(lang)
             matcher = PhraseMatcher(nlp.vocab, attr=_match_attr(nlp))
-            for code_id, phrases in all_phrases.items():
-                # every language's phrases: answers switch language mid-sentence
-                if phrases:
-                    matcher.add(code_id, list(nlp.pipe(phrases)))
+            for code_id, code_phrases in phrases.items():
+                if code_phrases:
+                    matcher.add(code_id, list(nlp.pipe(code_phrases)))
             self.matchers[lang] = (nlp, matcher)
 
     def matches(
         self, texts: Sequence[str], langs: Sequence[str]
     ) -> list[list[tuple[str, int, int, bool]]]:
         """Per text: (code, char start, char end, negated) for each phrase match."""
+        return self.memo.get(texts, langs, self._matches)
+
+    def _matches(
+        self, texts: Sequence[str], langs: Sequence[str]
+    ) -> list[list[tuple[str, int, int, bool]]]:
         out: list[list[tuple[str, int, int, bool]]] = [[] for _ in texts]
         for lang in set(langs):
             key = lang if lang in self.matchers else self.languages[0]

@@ -48,9 +48,31 @@ def save_skops(obj: object, path: str | Path, compressed: bool = True) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _plain_vocabularies(obj, set())
     raw = sio.dumps(obj, compression=zipfile.ZIP_STORED)
     path.write_bytes(_canonical_archive(raw, compressed))
     return path
+
+
+def _plain_vocabularies(node: Any, seen: set[int]) -> None:
+    """Turn the numpy-integer values of every vectorizer's `vocabulary_` (what
+    scikit-learn leaves after `min_df`/`max_features` pruning) into Python ints, in place:
+    skops writes each numpy scalar as a file of its own, tens of thousands for a real
+    vocabulary, which made saving take minutes; the vectorizers read both alike."""
+    if id(node) in seen or isinstance(node, (str, bytes, int, float)) or node is None:
+        return
+    seen.add(id(node))
+    vocabulary = getattr(node, "vocabulary_", None)
+    if isinstance(vocabulary, dict):
+        node.vocabulary_ = {term: int(index) for term, index in vocabulary.items()}
+    if isinstance(node, dict):
+        children = list(node.values())
+    elif isinstance(node, (list, tuple)):
+        children = list(node)
+    else:
+        children = list(getattr(node, "__dict__", {}).values())
+    for child in children:
+        _plain_vocabularies(child, seen)
 
 
 def _canonical_archive(raw: bytes, compressed: bool) -> bytes:
