@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import StratifiedKFold
 from tqdm import tqdm
 
@@ -85,7 +85,8 @@ def evaluate_coder(
         tuple(a) for a in ev["ablations"] if tuple(a) != tuple(c["components"])
     ]
     # each component set is a whole cross-validation of its own: one process per set
-    runs = Parallel(n_jobs=min(int(ev.get("n_jobs", 1)), len(sets)), return_as="generator")(
+    workers = min(effective_n_jobs(int(ev.get("n_jobs", 1))), len(sets))
+    runs = Parallel(n_jobs=workers, return_as="generator")(
         delayed(cross_validated_proba)(
             table, codebook, components, cfg["languages"], int(ev["folds"]), float(c["C"]),
             seed, extra, c,
