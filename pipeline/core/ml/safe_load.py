@@ -48,26 +48,23 @@ def save_skops(obj: object, path: str | Path, compressed: bool = True) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _lean_vectorizers(obj, set())
+    _plain_vocabularies(obj, set())
     raw = sio.dumps(obj, compression=zipfile.ZIP_STORED)
     path.write_bytes(_canonical_archive(raw, compressed))
     return path
 
 
-def _lean_vectorizers(node: Any, seen: set[int]) -> None:
-    """Make every fitted text vectorizer inside `node` cheap to save, in place, without
-    changing what it computes: the numpy-integer values of `vocabulary_` (left by
-    `min_df`/`max_features` pruning) become Python ints, since skops writes each numpy
-    scalar as a file of its own; `stop_words_` (every pruned term, kept by scikit-learn
-    only for introspection and documented as safe to delete) is dropped."""
+def _plain_vocabularies(node: Any, seen: set[int]) -> None:
+    """Turn the numpy-integer values of every fitted vectorizer's `vocabulary_` inside
+    `node` (what `min_df`/`max_features` pruning leaves) into Python ints, in place: skops
+    writes each numpy scalar as an archive file of its own, tens of thousands for a real
+    vocabulary; the vectorizers read both alike."""
     if id(node) in seen or isinstance(node, (str, bytes, int, float)) or node is None:
         return
     seen.add(id(node))
     vocabulary = getattr(node, "vocabulary_", None)
     if isinstance(vocabulary, dict):
         node.vocabulary_ = {term: int(index) for term, index in vocabulary.items()}
-        if hasattr(node, "stop_words_"):
-            del node.stop_words_
     if isinstance(node, dict):
         children = list(node.values())
     elif isinstance(node, (list, tuple)):
@@ -75,7 +72,7 @@ def _lean_vectorizers(node: Any, seen: set[int]) -> None:
     else:
         children = list(getattr(node, "__dict__", {}).values())
     for child in children:
-        _lean_vectorizers(child, seen)
+        _plain_vocabularies(child, seen)
 
 
 def _canonical_archive(raw: bytes, compressed: bool) -> bytes:
