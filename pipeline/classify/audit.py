@@ -9,20 +9,21 @@ from typing import Any
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from pipeline.classify.training import fit_model
+from pipeline.classify.training import fold_predictions
 
 
 def out_of_fold_predictions(model_cfg: dict[str, Any], data: pd.DataFrame, folds: int,
-                            seed: int, progress: Callable[[Iterable], Iterable] = iter
-                            ) -> pd.Series:
+                            seed: int, n_jobs: int = 1,
+                            progress: Callable[[Iterable], Iterable] = iter) -> pd.Series:
     """Each labelled row predicted by a model that never saw it (identical texts kept in
-    one fold): the evidence for auditing labels without trusting a model fitted on them."""
-    predicted = pd.Series("", index=data.index, dtype=object)
+    one fold): the evidence for auditing labels without trusting a model fitted on them.
+    The folds are fitted in `n_jobs` processes."""
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in progress(list(splitter.split(data["text"], data["label"],
-                                                    data["group"]))):
-        model = fit_model(model_cfg, data.iloc[train], seed)
-        predicted.iloc[test] = model.predict(data["text"].iloc[test].tolist())
+    splits = list(splitter.split(data["text"], data["label"], data["group"]))
+    predicted = pd.Series("", index=data.index, dtype=object)
+    for (_, test), labels in zip(splits, fold_predictions(model_cfg, data, splits, seed,
+                                                          n_jobs, progress), strict=True):
+        predicted.iloc[test] = labels
     return predicted
 
 

@@ -17,12 +17,14 @@ DEFAULT_MODELS = ("linear", "sentence_embedding")
 
 def compare(configs: dict[str, dict], data: pd.DataFrame, eval_cfg: dict[str, Any],
             seed: int) -> tuple[dict[str, Any], dict[str, str]]:
-    """`evaluate` of every model on the same data, evaluation settings and seed, and how
-    long each took (printed, not a metric: timings differ run to run)."""
+    """`evaluate` of every model on the same data, evaluation settings and seed (each with
+    its own number of worker processes), and how long each took (printed, not a metric:
+    timings differ run to run)."""
     results, timings = {}, {}
     for name, cfg in configs.items():
         before, start = encoding_stats(), time.perf_counter()
-        results[name] = evaluate(cfg, data, eval_cfg, seed)
+        n_jobs = cfg.get("evaluation", {}).get("n_jobs", 1)
+        results[name] = evaluate(cfg, data, {**eval_cfg, "n_jobs": n_jobs}, seed)
         timings[name] = f"{time.perf_counter() - start:.1f} s (fit + predict, all folds)"
         after = encoding_stats()
         encoded = after["texts_encoded"] - before["texts_encoded"]

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from pipeline.classify.training import fit_model
+from pipeline.classify.training import fold_predictions
 from pipeline.core.metrics import per_class_figures, rounded
 
 
@@ -43,64 +43,88 @@ def in_market_split(
 
 def evaluate(model_cfg: dict[str, Any], data: pd.DataFrame, eval_cfg: dict[str, Any],
              seed: int, progress: Callable[[Iterable], Iterable] = iter) -> dict[str, Any]:
-    """In-market split and leave-one-market-out, each model fitted on training rows only.
-    Parts that the data cannot support (too few rows, one market) are skipped with a note."""
+    """In-market split and leave-one-market-out, each model fitted on training rows only
+    (all fits in one pool of `eval_cfg.n_jobs` processes). Parts that the data cannot
+    support (too few rows, one market) are skipped with a note."""
     result: dict[str, Any] = {"model": model_cfg["name"], "labelled": len(data), "notes": []}
-    min_rows, min_classes = eval_cfg.get("min_labelled", 50), 2
-    folds = max(2, round(1 / eval_cfg.get("test_size", 0.2)))
-    sizes = data["label"].value_counts()
-    splittable = data[data["label"].isin(sizes[sizes >= folds].index)]
-    if len(splittable) < len(data):
-        result["notes"].append(
-            "in-market split leaves out classes with fewer than "
-            f"{folds} rows: {', '.join(sorted(sizes[sizes < folds].index))}"
-        )
-    if len(splittable) < min_rows or splittable["label"].nunique() < min_classes:
-        result["notes"].append(
-            f"in-market split skipped: {len(splittable)} labelled rows, "
-            f"{splittable['label'].nunique()} classes "
-            f"(needs {min_rows} rows, {min_classes} classes)"
-        )
-    else:
-        train, test = in_market_split(splittable, eval_cfg.get("test_size", 0.2), seed)
-        model = fit_model(model_cfg, splittable.iloc[train], seed)
-        predicted = model.predict(splittable["text"].iloc[test].tolist())
-        held = splittable.iloc[test].assign(predicted=predicted)
+    in_market, in_market_notes = _in_market_fold(data, eval_cfg, seed)
+    held_out, lomo_notes = _lomo_folds(data, eval_cfg)
+    folds = ([in_market] if in_market else []) + [fold for _, fold in held_out]
+    predictions = fold_predictions(model_cfg, data, folds, seed,
+                                   eval_cfg.get("n_jobs", 1), progress)
+    if in_market:
+        held = data.iloc[in_market[1]].assign(predicted=predictions.pop(0))
         result["in_market"] = scores(held["label"], held["predicted"])
         result["in_market"]["markets"] = {
             m: scores(g["label"], g["predicted"])["macro_f1"] for m, g in held.groupby("market")
         }
-    result["lomo"] = lomo(model_cfg, data, eval_cfg, seed, progress)
-    result["notes"] += result["lomo"].pop("notes")
+    result["lomo"] = lomo_scores(
+        {market: data.iloc[test].assign(predicted=predicted)
+         for (market, (_, test)), predicted in zip(held_out, predictions, strict=True)},
+        eval_cfg,
+    )
+    result["notes"] += in_market_notes + lomo_notes + result["lomo"].pop("notes")
     return result
 
 
-def lomo(model_cfg: dict[str, Any], data: pd.DataFrame, eval_cfg: dict[str, Any], seed: int,
-         progress: Callable[[Iterable], Iterable] = iter) -> dict[str, Any]:
+Fold = tuple[np.ndarray, np.ndarray]
+
+
+def _in_market_fold(data: pd.DataFrame, eval_cfg: dict[str, Any], seed: int
+                    ) -> tuple[Fold | None, list[str]]:
+    """The in-market split over the classes with enough rows for it, or None and why."""
+    notes = []
+    min_rows, min_classes = eval_cfg.get("min_labelled", 50), 2
+    folds = max(2, round(1 / eval_cfg.get("test_size", 0.2)))
+    sizes = data["label"].value_counts()
+    splittable = np.flatnonzero(data["label"].isin(sizes[sizes >= folds].index))
+    if len(splittable) < len(data):
+        notes.append(
+            "in-market split leaves out classes with fewer than "
+            f"{folds} rows: {', '.join(sorted(sizes[sizes < folds].index))}"
+        )
+    classes = data["label"].iloc[splittable].nunique()
+    if len(splittable) < min_rows or classes < min_classes:
+        notes.append(
+            f"in-market split skipped: {len(splittable)} labelled rows, {classes} classes "
+            f"(needs {min_rows} rows, {min_classes} classes)"
+        )
+        return None, notes
+    train, test = in_market_split(data.iloc[splittable], eval_cfg.get("test_size", 0.2), seed)
+    return (splittable[train], splittable[test]), notes
+
+
+def _lomo_folds(data: pd.DataFrame, eval_cfg: dict[str, Any]
+                ) -> tuple[list[tuple[str, Fold]], list[str]]:
     """Leave-one-market-out: for each market with enough labelled rows, train on all other
     markets and test on it; the honest test of applying the model to a new market."""
     min_rows = eval_cfg.get("lomo_min_rows", 200)
-    min_class_rows = eval_cfg.get("lomo_min_class_rows", 10)
     sizes = data["market"].value_counts()
-    held_out = sorted(m for m, n in sizes.items() if n >= min_rows)
     notes = [f"LOMO leaves out {m}: {n} labelled rows < {min_rows}"
              for m, n in sizes.items() if n < min_rows]
-    out: dict[str, Any] = {"markets": {}, "notes": notes}
-    predictions = []
-    for market in progress(held_out):
-        train, test = data[data["market"] != market], data[data["market"] == market]
-        if train["label"].nunique() < 2:
-            out["notes"].append(f"LOMO skips {market}: the other markets hold < 2 classes")
+    folds = []
+    for market in sorted(m for m, n in sizes.items() if n >= min_rows):
+        held = data["market"].eq(market).to_numpy()
+        if data["label"][~held].nunique() < 2:
+            notes.append(f"LOMO skips {market}: the other markets hold < 2 classes")
             continue
-        predicted = fit_model(model_cfg, train, seed).predict(test["text"].tolist())
-        out["markets"][market] = scores(test["label"], predicted, min_class_rows)
-        predictions.append(test.assign(predicted=predicted)[["label", "predicted"]])
-    if not out["markets"]:
+        folds.append((market, (np.flatnonzero(~held), np.flatnonzero(held))))
+    return folds, notes
+
+
+def lomo_scores(held_out: dict[str, pd.DataFrame], eval_cfg: dict[str, Any]) -> dict[str, Any]:
+    """Per held-out market (its rows with `label` and `predicted`), pooled, and the pooled
+    confusion matrix."""
+    min_class_rows = eval_cfg.get("lomo_min_class_rows", 10)
+    out: dict[str, Any] = {"markets": {}, "notes": []}
+    if not held_out:
         out["notes"].append("LOMO skipped: no market with enough labelled rows")
         return out
+    for market, rows in held_out.items():
+        out["markets"][market] = scores(rows["label"], rows["predicted"], min_class_rows)
     per_market = [r["macro_f1"] for r in out["markets"].values()]
     out["mean_macro_f1"] = round(float(np.mean(per_market)), 4)
-    pooled = pd.concat(predictions)
+    pooled = pd.concat(held_out.values())
     out["pooled"] = scores(pooled["label"], pooled["predicted"])
     labels = sorted(set(pooled["label"]) | set(pooled["predicted"]))
     out["confusion"] = {

@@ -167,7 +167,9 @@ def run_audit(inp: Path, out: Path, params: dict[str, Any], market_configs: list
 
     model_cfg, seed = params["model"], params.get("seed", 42)
     data, _ = read_labelled(inp, market_configs, params, max_per_market)
-    predicted = out_of_fold_predictions(model_cfg, data, folds, seed, _tqdm("audit folds"))
+    predicted = out_of_fold_predictions(model_cfg, data, folds, seed,
+                                        model_cfg.get("evaluation", {}).get("n_jobs", 1),
+                                        _tqdm("audit folds"))
     audit = label_audit(data, predicted, min_rows)
     write_table(audit, out)
     disagreements = data.assign(predicted=predicted)[predicted != data["label"]]

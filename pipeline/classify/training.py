@@ -3,9 +3,12 @@ says what it was trained on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from pipeline.classify.labels import Taxonomy
 from pipeline.classify.models import build_model
@@ -32,6 +35,27 @@ def fit_model(model_cfg: dict[str, Any], data: pd.DataFrame, seed: int) -> TextM
         )
     model = build_model(model_cfg, seed).fit(data["text"].tolist(), data["label"].tolist())
     return with_substance_rule(model, model_cfg.get("substance_rule"))
+
+
+def fold_predictions(model_cfg: dict[str, Any], data: pd.DataFrame,
+                     folds: Sequence[tuple[np.ndarray, np.ndarray]], seed: int, n_jobs: int = 1,
+                     progress: Callable[[Iterable], Iterable] = iter) -> list[np.ndarray]:
+    """For each (train, test) pair of row positions, the test rows' predictions by a model
+    fitted on the train rows. Folds run in `n_jobs` worker processes, not threads:
+    liblinear draws from one process-wide random generator, so two fits sharing a process
+    would not be reproducible. Each worker holds one fold's model and feature matrices
+    (about 1.2 GB on the 75,000 labelled public listings)."""
+    tasks = (
+        delayed(_fit_and_predict)(model_cfg, data[["text", "label"]].iloc[train],
+                                  data["text"].iloc[test].tolist(), seed)
+        for train, test in folds
+    )
+    return list(progress(Parallel(n_jobs=n_jobs, return_as="generator")(tasks)))
+
+
+def _fit_and_predict(model_cfg: dict[str, Any], train: pd.DataFrame, test_texts: list[str],
+                     seed: int) -> np.ndarray:
+    return np.asarray(fit_model(model_cfg, train, seed).predict(test_texts))
 
 
 def _date_range(data: pd.DataFrame) -> list[str]:
