@@ -49,6 +49,7 @@ def fit_encoder(rows: pd.DataFrame, encoder: dict[str, Any], seed: int) -> Any:
         epochs=encoder["epochs"],
         learning_rate=encoder["learning_rate"],
         warmup_ratio=encoder["warmup_ratio"],
+        train_sampling=encoder.get("train_sampling", "random"),
         progress=True,
         seed=seed,
         **inference_params(encoder),

@@ -21,7 +21,12 @@ from pipeline.core.io import InputError
 
 
 class TransformerTextClassifier(ClassifierMixin, BaseEstimator):
-    """`AutoModelForSequenceClassification` fine-tuned from `checkpoint`."""
+    """`AutoModelForSequenceClassification` fine-tuned from `checkpoint`.
+
+    `train_sampling` is the Trainer's batch sampler: "random", or "group_by_length"
+    (batches of texts of similar length; market texts are mostly a few words, so random
+    batches are mostly padding).
+    """
 
     def __init__(
         self,
@@ -34,6 +39,7 @@ class TransformerTextClassifier(ClassifierMixin, BaseEstimator):
         warmup_ratio: float = 0.0,
         progress: bool = False,
         quantize: bool = False,
+        train_sampling: str = "random",
         seed: int = 42,
     ) -> None:
         self.checkpoint = checkpoint
@@ -45,6 +51,7 @@ class TransformerTextClassifier(ClassifierMixin, BaseEstimator):
         self.warmup_ratio = warmup_ratio
         self.progress = progress
         self.quantize = quantize
+        self.train_sampling = train_sampling
         self.seed = seed
 
     def fit(
@@ -88,6 +95,7 @@ class TransformerTextClassifier(ClassifierMixin, BaseEstimator):
                 output_dir=tmp,
                 num_train_epochs=self.epochs,
                 per_device_train_batch_size=self.batch_size,
+                train_sampling_strategy=self.train_sampling,
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
                 warmup_steps=int(self.warmup_ratio * steps),
