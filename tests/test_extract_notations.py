@@ -278,3 +278,124 @@ def test_blind_missing_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["evaluate-extraction", "--blind", str(tmp_path / "nope"),
                                       "-o", str(tmp_path / "m.json")])
     assert result.exit_code == 2 and "blind set folder missing" in result.output
+
+
+# --- count, volume and mass notations of issue 15's second round (examples written for
+# the project, not taken from the development listings) -------------------------------
+def _quantities(row: pd.Series) -> dict[str, float]:
+    return {k: float(row[k]) for k in ("units", "dose_mg", "mass_g", "volume_ml")
+            if not pd.isna(row[k])}
+
+
+@pytest.mark.parametrize(("title", "units"), [
+    ("Valium 10mg tabs ☆ 20 / 50 / 100 ☆ EU", 20),  # options without a unit word
+    ("Alprazolam 1mg pills - 5/15/30/60", 5),  # a slash chain is parted
+    ("Xanax 2mg bars | 30 | 60 | 120", 30),  # a list opened by a bar
+    ("Ecstasy pills 180mg - 40 / 80", 40),
+    ("Diazepam 5mg tablets - 60 for €45", 60),  # a count against its price
+    ("Valium 10mg tabs, 200 @ $1.20 each", 200),
+])
+def test_counts_without_a_unit_word(extractor: ListingExtractor, title: str,
+                                    units: int) -> None:
+    assert extract(extractor, title=title)["units"] == units
+
+
+@pytest.mark.parametrize("title", [
+    "Cocaine 1g £70/130/190",  # prices, not counts
+    "Kush 3.5/7/14",  # no counted items
+    "Ecstasy pills 150mg €8 / 15 / 25",
+    "LSD tabs 150ug - 30 / 20 / 10",  # not rising
+])
+def test_number_lists_that_are_not_counts(extractor: ListingExtractor, title: str) -> None:
+    assert pd.isna(extract(extractor, title=title)["units"])
+
+
+def test_title_options_win_over_the_packaging(extractor: ListingExtractor) -> None:
+    row = extract(extractor, title="Lorazepam 2.5mg - 50 / 100 / 250",
+                  description="Blisters of 25 tablets each.")
+    assert row["units"] == 50
+
+
+@pytest.mark.parametrize(("title", "units"), [
+    ("Tapentadol 100mg x60 (6 strips)", 60),  # items, then the strips that hold them
+    ("Clonazepam 2mg x 30 (3 blisters)", 30),
+    ("Codeine 30mg - 1 strip (14 tablets)", 14),
+    ("Temazepam 20mg 2 x 14", 28),  # a bare multipack where items are counted
+    ("Oxycodone 5mg 3x10", 30),
+    ("Norco 10/325 x 30", 30),  # the combination strength is no multiplier
+    ("Vicodin 5/300 - 40 pills", 40),  # ...nor a range's low end
+    ("Deca 200 - 5 amps x 2ml", 5),  # a name's number then the count: no range
+    ("40 x 25c NBOMe blotters 800ug", 40),  # "25c" names the substance: no multipack
+    ("100 x 2C-E pellets", 100),
+])
+def test_containers_and_strengths_beside_counts(extractor: ListingExtractor, title: str,
+                                               units: int) -> None:
+    assert extract(extractor, title=title)["units"] == units
+
+
+@pytest.mark.parametrize(("title", "units", "volume"), [
+    ("Deca 200 - 5 amps x 2ml", 5, 10.0),
+    ("Codeine linctus 150ml bottle x 3", 3, 450.0),  # each container holds the volume
+    ("Trenbolone 100mg/ml 10ml vial x 4", 4, 40.0),
+    ("Cough syrup with codeine 8 fl oz", None, 236.588),  # fluid ounces
+    ("Promethazine lean - 4oz", None, 118.294),  # an ounce of a liquid
+    ("Lean 1 pint", None, 473.176),
+])
+def test_volume_notations(extractor: ListingExtractor, title: str, units: int | None,
+                          volume: float) -> None:
+    row = extract(extractor, title=title)
+    assert pd.isna(row["units"]) if units is None else row["units"] == units
+    assert row["volume_ml"] == pytest.approx(volume, rel=1e-3)
+    assert pd.isna(row["mass_g"])
+
+
+def test_an_ounce_of_weed_stays_a_mass(extractor: ListingExtractor) -> None:
+    row = extract(extractor, title="Blue Dream 1oz", description="Vac sealed, ships tracked.")
+    assert row["mass_g"] == pytest.approx(28.3495) and pd.isna(row["volume_ml"])
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Peptide kit - 5 vials x 5iu", {"units": 5.0}),  # IU is a strength, not a count
+    ("Somatropin 8 flacons de 12 UI", {"units": 8.0}),
+    ("Melatonin gummies 300mg per tub (30 x 10mg)", {"units": 30.0, "dose_mg": 10.0}),
+    ("Ashwagandha 50mg softgels x60", {"units": 60.0, "dose_mg": 50.0}),
+    ("Lorazepam 1mg - 50 pellets", {"units": 50.0, "dose_mg": 1.0}),
+    ("Camel Blue - 5 cartons", {"units": 5.0}),
+    ("Fake banknotes - lot of 10", {"units": 10.0}),
+    ("Ketamine 3g bag x 2", {"units": 2.0, "mass_g": 6.0}),
+])
+def test_strengths_packs_and_totals(extractor: ListingExtractor, title: str,
+                                    expected: dict[str, float]) -> None:
+    assert _quantities(extract(extractor, title=title)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("title", "grams"), [
+    ("Soap bar hash - 9 bar", 255.146), ("Moroccan - QP / 9 bar", 113.398),
+    ("Amnesia nine bar", 255.146),
+])
+def test_nine_bar_is_a_mass(extractor: ListingExtractor, title: str, grams: float) -> None:
+    row = extract(extractor, title=title)
+    assert row["mass_g"] == pytest.approx(grams) and pd.isna(row["units"])
+
+
+@pytest.mark.parametrize("title", ["MDMA crystal 3x washed - 5g", "Blue Dream 1oz 2x cured",
+                                   "Hash 50g 5x vac sealed"])
+def test_a_treatment_is_no_multiplier(extractor: ListingExtractor, title: str) -> None:
+    row = extract(extractor, title=title)
+    assert pd.isna(row["units"])
+    assert row["mass_g"] in (5.0, pytest.approx(28.3495), 50.0)
+
+
+def test_xanax_bars_are_still_counted(extractor: ListingExtractor) -> None:
+    assert extract(extractor, title="Xanax 2mg - 9 bars")["units"] == 9
+
+
+@pytest.mark.parametrize(("raw", "amount", "currency"), [
+    ("CA$150", 150.0, "CAD"), ("C$ 80", 80.0, "CAD"), ("AU$95", 95.0, "AUD"),
+    ("US$40", 40.0, "USD"),
+])
+def test_symbol_currencies_glued_to_amounts(extractor: ListingExtractor, raw: str,
+                                            amount: float, currency: str) -> None:
+    row = extract(extractor, title="Kush 7g", description=f"Quarter for {raw}, tracked.",
+                  price_raw=raw)
+    assert (row["price_amount"], row["price_currency"]) == (amount, currency)

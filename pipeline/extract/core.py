@@ -28,6 +28,9 @@ from pipeline.extract.quantities import (
     bare_count,
     dose_context,
     gap_count,
+    liquid_context,
+    option_count,
+    priced_count,
     read_quantities,
     single_container,
     slang_mass,
@@ -135,16 +138,22 @@ class ListingExtractor(BaseEstimator, TransformerMixin):
         t_matches, d_matches = self._matches(title, lang), self._matches(desc, lang)
         extra = f"{_text(row.get('category_raw'))} {_text(row.get('price_raw'))}"
         counted = dose_context(title, extra, v) or dose_context(desc, "", v)
-        tq = read_quantities(title, t_matches, counted, v)
-        dq = read_quantities(desc, d_matches, counted, v, title=False)
+        liquid = liquid_context(title, extra, v) or liquid_context(desc, "", v)
+        tq = read_quantities(title, t_matches, counted, v, liquid=liquid)
+        dq = read_quantities(desc, d_matches, counted, v, title=False, liquid=liquid)
         out: dict[str, Any] = {}
         for name in ("mass_g", "units", "dose_mg", "volume_ml", "purity_pct"):
             value = getattr(tq, name)
             out[name] = value if value is not None else getattr(dq, name)
         if out["mass_g"] is None and out["units"] is None and out["volume_ml"] is None:
             out["mass_g"] = slang_mass(title, t_matches, v) or slang_mass(desc, d_matches, v)
+        if counted and all(getattr(tq, f) is None for f in ("mass_g", "units", "volume_ml")):
+            # count options in a title ("Xanax 2mg - 100 / 200 / 500", "25 for £50") win
+            # over a description's packaging ("strips of 10")
+            out["units"] = (option_count(title, t_matches, v)
+                            or priced_count(title, t_matches, v) or out["units"])
         if counted and all(out[f] is None for f in ("mass_g", "units", "volume_ml")):
-            out["units"] = bare_count(title, t_matches, v)
+            out["units"] = bare_count(title, t_matches, v) or priced_count(desc, d_matches, v)
         if out["units"] is None:
             out["units"] = gap_count(title, t_matches, v)
         elif out["units"] == 1:  # "1 x sample pack, 38 pens": the pack holds the count

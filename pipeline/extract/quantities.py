@@ -6,6 +6,7 @@ ranges give the smallest offer, mg/µg are a dose per unit where items are count
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -79,6 +80,8 @@ def read_mention(span: Span, vocab: Vocabulary) -> Mention | None:
         low, high = sorted((nums[0], nums[1]))
         if low == 0:  # "Gr. 0 – 1.000 Stk.": a size or a name, then the quantity
             return Mention(kind, name, [nums[1] * factor], start, end)
+        if nums[0] > nums[1] or "/" in tokens[0]:  # "Sustanon 250 - 10 amps", "Percocet
+            return None  # 10/325 - 20 pills": a name's or a strength's number, no range
         return Mention(kind, name, [low * factor, high * factor], start, end, tags=["range"])
     if re.fullmatch(r"N(?:\?N)+U", core):  # options "100 / 500 / 1000 pcs": the smallest
         return Mention(kind, name, sorted(n * factor for n in nums), start, end, tags=["range"])
@@ -132,6 +135,9 @@ def read_pack(doc: Doc, start: int, end: int, vocab: Vocabulary) -> Mention | No
         return None
     unit = vocab.unit_of.get(tokens[-1].lower()) if shape[-1] == "U" and end - 1 > start + at \
         else None
+    if unit is None and held is not None and end < len(doc) and doc[end].lower_ in vocab.words(
+            "strength_units"):  # "10 flacons de 10 UI": the number each holds is a strength
+        return Mention("count", "count", [count], start, end, tags=["pack"]) if count else None
     if unit is None or unit[1] == "count":
         total = (count or 1) * (held or 1)
         tags = ["pack", "multipack"] if count and held else ["pack", "bare"] if count else ["pack"]
@@ -159,6 +165,22 @@ def _is_ordinal(tokens: list[str], shape: str, vocab: Vocabulary) -> bool:
 def _has_word(doc: Doc, extra: str, words: frozenset[str]) -> bool:
     return any(t.lower_ in words for t in doc) or any(
         w in words for w in re.findall(r"[^\W\d_]+", extra.lower()))
+
+
+def liquid_context(doc: Doc, extra: str, vocab: Vocabulary) -> bool:
+    """Whether a liquid is sold ("lean", "syrup"): its ounces are fluid ounces."""
+    return _has_word(doc, extra, vocab.words("liquid_context"))
+
+
+def _fluid(m: Mention, vocab: Vocabulary) -> Mention:
+    """An ounce of a liquid as a volume in fluid ounces (`liquid_ounce_units`)."""
+    units = vocab.quantities["units"]
+    if m.kind != "mass" or m.unit not in vocab.words("liquid_ounce_units"):
+        return m
+    ml = float(units["floz"]["factor"]) / float(units[m.unit]["factor"])
+    return Mention("volume", "floz", [v * ml for v in m.values], m.start, m.end,
+                   per_item=None if m.per_item is None else m.per_item * ml, count=m.count,
+                   tags=m.tags)
 
 
 def dose_context(doc: Doc, extra: str, vocab: Vocabulary) -> bool:
@@ -296,6 +318,59 @@ def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary)
     return None
 
 
+def _unit_free(tok_text: str, vocab: Vocabulary) -> bool:
+    """Whether a token beside a bare count leaves it bare (no unit, strength, percent or
+    currency)."""
+    low = tok_text.lower()
+    return low not in vocab.unit_of and low not in vocab.currency_of and low not in vocab.words(
+        "percent_words") and low not in vocab.words("strength_units")
+
+
+def option_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary
+                 ) -> float | None:
+    """The smallest of count options stated without a unit word ("MDMA 220mg ★ 10 / 25 /
+    50", "100ug tabs - 1 / 10 / 100"): whole numbers, rising, with no unit, percent or
+    currency before or after the list."""
+    for label, start, _ in matches:
+        if label != "COUNT_OPTIONS":
+            continue
+        words = [t.lower_ for t in doc[max(start - 2, 0) : start] if not t.is_space]
+        if words and words[-1] in ("/", "|"):  # "bars | 100 | 250": a list opened by a bar
+            words.pop()
+        if words and (_NUM.match(words[-1]) or words[-1] in vocab.currency_of):
+            continue  # not the list's first number, or a price list ("£10 / 20 / 30")
+        values, i = [], start
+        while i < len(doc) and _NUM.match(doc[i].text):
+            values.append(parse_number(doc[i].text))
+            if i + 2 < len(doc) and doc[i + 1].text in "/|" and _NUM.match(doc[i + 2].text):
+                i += 2
+                continue
+            i += 1
+            break
+        after = next((t for t in doc[i:] if not t.is_space), None)
+        if after is not None and not _unit_free(after.text, vocab):
+            continue
+        if all(v is not None and v.is_integer() and v >= 1 for v in values) \
+                and values == sorted(set(values)) and values[-1] <= float(
+                    vocab.quantities["bare_count_max"]):
+            return values[0]
+    return None
+
+
+def priced_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary
+                 ) -> float | None:
+    """A count stated against its price without a unit word ("25 for £50")."""
+    for label, start, _ in matches:
+        if label != "COUNT_PRICE":
+            continue
+        before = doc[start - 1].lower_ if start else ""
+        value = parse_number(doc[start].text)
+        if before not in vocab.currency_of and value is not None and value.is_integer() \
+                and 1 <= value <= float(vocab.quantities["bare_count_max"]):
+            return value
+    return None
+
+
 def single_container(doc: Doc, vocab: Vocabulary) -> bool:
     """Whether a title offers one container with no count stated ("10ml Vial", "Codein
     Saft 200ml Flasche", "Ozempic Pen"): SPEC counts it as one item."""
@@ -321,14 +396,17 @@ def gap_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary,
 
 def read_quantities(
     doc: Doc, matches: list[tuple[str, int, int]], counted: bool, vocab: Vocabulary,
-    title: bool = True,
+    title: bool = True, liquid: bool = False,
 ) -> Quantities:
     """Apply the SPEC conventions to the matches of one doc. `counted`: dose context;
-    `title`: whether the doc is a title (some count words only count there)."""
+    `title`: whether the doc is a title (some count words only count there); `liquid`:
+    a liquid is sold (its ounces are fluid ounces)."""
     out = Quantities()
     title_only = vocab.words("title_only_counts")
     mentions: list[Mention] = []
-    taken: set[int] = set()
+    # a slang phrase with a number ("9 bar") is a mass read by `slang_mass`, not a count
+    taken: set[int] = {i for label, start, end in matches if label == "SLANG"
+                       and _NUM.match(doc[start].text) for i in range(start, end)}
     qty = sorted((m for m in matches if m[0] in ("QTY", "DOSE_PER_ML", "PACK")),
                  key=lambda m: (m[1], -(m[2] - m[1])))
     for label, start, end in qty:
@@ -345,6 +423,8 @@ def read_quantities(
             continue
         mention = read_pack(doc, start, end, vocab) if label == "PACK" else read_mention(
             doc[start:end], vocab)
+        if mention is not None and liquid:
+            mention = _fluid(mention, vocab)
         if mention is not None:
             skip = _is_limit(doc, start, end, vocab) or (not title and (
                 mention.kind == "count" and doc[end - 1].lower_ in title_only
@@ -359,8 +439,10 @@ def read_quantities(
             tokens = [t.text for t in doc[start:end]]  # "2.5k x": the magnitude scales
             shape = "".join(_classify(t, vocab) for t in tokens)
             value = next(iter(_numbers(tokens, shape, vocab)), None)
+            if any("/" in t for t in tokens):  # "Percs 10/325 x 20": a strength, not a count
+                continue
             if value is not None and value >= 1:
-                multipliers.append((value, start))
+                multipliers.append((value, start, end))
     if any(m.kind == "count" and "bare" not in m.tags for m in mentions):
         # "3 pack (21 sachets)": the items counted, not the packs
         mentions = [m for m in mentions if "bare" not in m.tags]
@@ -376,10 +458,18 @@ def read_quantities(
         containers = frozenset(str(w) for w in vocab.quantities["per_item_counts"])
         multiplier = next((m.values[0] for m in mentions if m.kind == "count" and not m.tags
                            and doc[m.end - 1].lower_ in containers), None)
+    # "10ml vial x 10", "5g bag x 2": the volume or mass each container counted holds
+    # (SPEC: "5 x 10ml vials" is 50 ml); "1L (2 bottles)" may be the total, and stays
+    filled = None if multiplier else next((
+        m.values[0] for m in mentions if m.kind == "count" and "pack" in m.tags
+        and "multipack" not in m.tags and m.values[0] >= 2 and any(
+            _classify(t.text, vocab) == "T" for t in doc[m.start : m.end])), None)
 
     for m in mentions:
         if m.kind == "mass" and (m.unit == "ug" or (m.unit == "mg" and counted)):
-            if out.dose_mg is None:
+            if out.dose_mg is None or (m.per_item is not None and m.count and math.isclose(
+                    out.dose_mg, m.values[0] * 1000, rel_tol=0.01)):
+                # "500mg per pack (10 x 50mg)": the pack's total, then the dose of each
                 out.dose_mg = (m.per_item if m.per_item is not None else m.values[0]) * 1000
             if m.count is not None and out.units is None:
                 out.units = m.count
@@ -392,8 +482,9 @@ def read_quantities(
             continue
         if m.dose_mg is not None and out.dose_mg is None:
             out.dose_mg = m.dose_mg
-        scale = multiplier if (multiplier and m.count is None
-                                and not _new_item(doc, m.start, vocab)) else 1.0
+        scale = multiplier or filled
+        scale = scale if (scale and m.count is None and not _new_item(doc, m.start, vocab)) \
+            else 1.0
         if m.kind == "mass" and not out.mass_options:
             out.mass_each = scale == 1.0 and _each(doc, m, vocab)
         options = out.mass_options if m.kind == "mass" else out.volume_options
@@ -403,8 +494,17 @@ def read_quantities(
     if out.unit_options:
         out.units = out.unit_options[0][0] if "range" not in _tags_at(mentions, "count") else min(
             v for v, _ in out.unit_options[:2])
+        if _containers(doc, mentions, vocab):  # "x100 (10 strips)", "1 strip (10 tabs)"
+            first = next(m.start for m in mentions if m.kind == "count")
+            items = [v for v, *_ in multipliers] + [
+                m.values[0] for m in mentions if m.kind == "count" and m.start > first
+                and doc[m.end - 1].lower_ not in vocab.words("pack_words")]
+            out.units = next((v for v in items if v > out.units and (v / out.units).is_integer()),
+                             out.units)
     elif out.units is None and multiplier is not None:
         out.units = multiplier
+        if counted and multipliers:  # "Zopiclone 7.5mg 2 x 14": two strips of fourteen
+            out.units *= _bare_product(doc, *multipliers[0][1:], vocab) or 1
     if out.mass_options:
         out.mass_g = _primary(out.mass_options, mentions, "mass")
     if out.volume_options:
@@ -414,6 +514,30 @@ def read_quantities(
         if out.purity_pct is None:
             out.purity_pct = _purity(doc, start, end, vocab)
     return out
+
+
+def _bare_product(doc: Doc, start: int, end: int, vocab: Vocabulary) -> float | None:
+    """The number a multiplier "N x" multiplies when no unit follows ("2 x 14" -> 14)."""
+    if _classify(doc[start].text, vocab) != "N" or end >= len(doc) or not _NUM.match(
+            doc[end].text):
+        return None
+    after = doc[end + 1].text if end + 1 < len(doc) else ""
+    value = parse_number(doc[end].text)
+    # a single letter after it makes the number part of a name ("20 x 25i NBOMe",
+    # "250 x 2C-B": the normaliser has split "25i" and "2C")
+    if value is None or not value.is_integer() or value < 1 or not _unit_free(after, vocab) \
+            or _classify(after, vocab) in ("T", "M", "N") or after in ("/", "-", ".", ",") \
+            or (len(after) == 1 and after.isalpha()):
+        return None
+    return value
+
+
+def _containers(doc: Doc, mentions: list[Mention], vocab: Vocabulary) -> bool:
+    """Whether the first count counts containers without saying what each holds ("10
+    strips", "2 boxes")."""
+    first = next((m for m in mentions if m.kind == "count"), None)
+    return first is not None and "multipack" not in first.tags and doc[
+        first.end - 1].lower_ in vocab.words("pack_words")
 
 
 def _tags_at(mentions: list[Mention], kind: str) -> list[str]:

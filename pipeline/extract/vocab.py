@@ -43,6 +43,9 @@ _PERCENT = re.compile(r"(?<=\d)%")
 _UNIT_SLASH = re.compile(r"(?<=[^\W\d_])/(?=\d)")
 # a whole amount closed by a dash or equals sign: "€ 25,-", "CHF 90.-", "35,--", "25:-"
 _DASH_AMOUNT = re.compile(r"(?<=\d)[.,:][-–—=]{1,2}(?![\w-])")
+# options chained by slashes ("10/20/50/100", "1/2/5 g") are parted into their numbers;
+# one slash ("10/325", "1/2") stays a combination or a fraction
+_SLASH_CHAIN = re.compile(r"(?<![\d/.,])\d+(?:[.,]\d+)?(?:/\d+(?:[.,]\d+)?){2,}(?![\d/])")
 _INVISIBLE = dict.fromkeys(
     i for i in range(0x110000) if unicodedata.category(chr(i)) in ("Cf", "Cc") and chr(i) != "\n"
 )
@@ -55,6 +58,7 @@ def normalise(text: str, max_chars: int) -> str:
     Swiss way (`25,-`, `90.-`, `25,=`) lose their dash."""
     text = unicodedata.normalize("NFKC", text[:max_chars]).translate(_INVISIBLE)
     text = _DASH_AMOUNT.sub("", text)
+    text = _SLASH_CHAIN.sub(lambda m: m.group().replace("/", " / "), text)
     text = _GARBLE_DIGIT.sub(" ", _BRACKETS.sub(lambda m: f" {m.group()} ", text))
     names = {m.end() - 1 for m in _CODE_NAME.finditer(text)}
     text = _HYPHEN.sub(lambda m: "-" if m.start() in names else " - ", text)
@@ -141,7 +145,8 @@ class Vocabulary:
         """A currency code glued to its amount ("EUR25") and a container glued to its count
         ("10-pack", "10er-Pack", "10er Pack"), split before tokenising."""
         codes = "|".join(re.escape(w) for w in self.currency_words() if w.isalpha()
-                         and len(w) >= 3)
+                         and len(w) >= 3 or len(w) >= 2 and not w.isalnum()
+                         and any(c.isalpha() for c in w))  # "EUR25", "CA$220"
         packs = "|".join(re.escape(str(w)) for w in self.quantities["pack_words"])
         return re.compile(rf"(?i)\b(?P<cur>{codes})(?=\d)"
                           rf"|(?<=\d)(?: ?(?:er)?-| er ) ?(?=(?:{packs})\b)")
@@ -155,9 +160,23 @@ class Vocabulary:
                           rf"(?P<num>\d{{1,3}}(?: \d{{3}})+(?:[.,]\d{{1,2}})?)(?![\d.,]?\d)"
                           rf"(?P<post> ?(?:{cur})(?!\w))?")
 
+    @cached_property
+    def _joined_units(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        """Unit phrases written as several words ("fl oz", "fluid ounces") -> one word."""
+        table = {re.sub(r"\W+", " ", str(p).lower()).strip(): str(unit)
+                 for unit, phrases in self.quantities.get("joined_units", {}).items()
+                 for p in phrases}
+        alts = "|".join(sorted((re.escape(str(p)).replace(r"\ ", r"\s*")
+                                for phrases in self.quantities.get("joined_units", {}).values()
+                                for p in phrases), key=len, reverse=True))
+        return re.compile(rf"(?i)(?<![^\W\d_])(?:{alts or '(?!)'})(?![^\W\d_])"), table
+
     def normalise(self, text: str) -> str:
-        """`normalise` plus the vocabulary's own splits and joins (see `_glued` and
-        `_spaced_thousands`)."""
+        """`normalise` plus the vocabulary's own splits and joins (see `_glued`,
+        `_joined_units` and `_spaced_thousands`)."""
+        pattern, table = self._joined_units
+        text = pattern.sub(lambda m: table.get(re.sub(r"\W+", " ", m.group().lower()).strip(),
+                                               m.group()), text)
         text = self._spaced_thousands.sub(_join_thousands, normalise(text, self.max_chars))
         return self._glued.sub(lambda m: f"{m['cur']} " if m["cur"] else " ", text)
 
@@ -188,6 +207,7 @@ class Vocabulary:
             "PACK": {"LOWER": {"IN": [str(w).lower() for w in q["pack_words"]]}},
             "PACK_OF": {"LOWER": {"IN": [str(w).lower() for w in q["pack_of"]]}},
             "PACK_PER": {"LOWER": {"IN": [str(w).lower() for w in q["pack_per"]]}},
+            "COUNT_FOR": {"LOWER": {"IN": [str(w) for w in q.get("count_price_links", [])]}},
             "PCT": {"LOWER": {"IN": [str(w) for w in q["percent_words"]]}},
             "POTENCY": {"LOWER": {"IN": [str(w) for w in q["potency_words"]]}},
             "COUNT": {"LOWER": {"IN": sorted(w for w, u in self.unit_of.items()

@@ -82,7 +82,8 @@ def _canonical_archive(raw: bytes, compressed: bool) -> bytes:
     ids: dict[int, int] = {}
     names: dict[str, str] = {}
     _renumber(schema, ids, names, set(members))
-    entries = {"schema.json": json.dumps(schema, indent=2).encode()}
+    # compact: an indented dump runs json's pure-Python encoder, seconds per large vocabulary
+    entries = {"schema.json": json.dumps(schema, separators=(",", ":")).encode()}
     entries.update({names[old]: _canonical_member(data) for old, data in members.items()})
     return _zip(entries, zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED)
 
