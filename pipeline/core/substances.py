@@ -21,7 +21,8 @@ import spacy
 import yaml
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.util import filter_spans
+from spacy.tokens import Doc
+from spacy.util import compile_prefix_regex, filter_spans
 
 from pipeline.core.config import CONF_DIR
 from pipeline.core.io import InputError
@@ -34,6 +35,15 @@ TERM_KINDS = ("synonyms", "brands", "street", "misspellings", "nl", "fr", "de")
 CONTEXT_KIND = "context_only"
 _SPACE = re.compile(r"\s+")
 _PLURAL = re.compile(r"(?<=[a-z])(?:'?s|es)$")
+# French and Italian elided articles ("d'acide", "l'alcool"): split off so the noun matches
+_ELISION = r"(?:[cdjlmnstCDJLMNST]|[qQ][uU])['’](?=[^\W\d_])"
+# Form words written together with a substance in Dutch and German compounds
+# ("speedpasta", "Codeïnefosfaat", "Morphinsulfat"), and a salt glued on with a dot
+# ("MDMA.HCl"): split off the substance before matching
+FORM_SUFFIXES = ("olie", "öl", "oel", "pasta", "paste", "sulfaat", "sulfat", "fosfaat",
+                 "phosphat", "zakje", "zakjes", "pillen", "poeder", "pulver", "kristallen",
+                 "kristalle", "tabletten", "blüten", "saft", "hustensaft", "siroop", "sirup",
+                 "base", "tropfen", "pflaster", "kapseln", "capsules", ".hcl")
 
 
 def normalise_term(text: str) -> str:
@@ -90,17 +100,50 @@ class SubstanceVocabulary:
         key = normalise_term(text)
         return self.index.get(key) or self.index.get(_PLURAL.sub("", key))
 
+    def single_words(self) -> set[str]:
+        """The rule terms that are one alphabetic word ("speed", "codeïne")."""
+        return {key for sub in self.substances.values() for term in sub.rule_terms()
+                if (key := normalise_term(term)).isalpha()}
+
     def ruler_patterns(self) -> list[dict[str, Any]]:
-        """Entity-ruler phrase patterns (label DRUG, id = canonical name), rule terms only."""
+        """Entity-ruler phrase patterns (label DRUG, id = canonical name), rule terms only,
+        each with its spelling variants (`spelling_variants`) that no other term claims."""
         seen: set[str] = set()
         patterns = []
         for sub in self.substances.values():
             for term in sub.rule_terms():
                 key = normalise_term(term)
-                if key not in seen:
-                    seen.add(key)
-                    patterns.append({"label": LABEL, "pattern": key, "id": sub.name})
+                for form in (key, *spelling_variants(key)):
+                    owner = self.index.get(form)
+                    if form not in seen and (owner is None or owner.name == sub.name):
+                        seen.add(form)
+                        patterns.append({"label": LABEL, "pattern": form, "id": sub.name})
         return patterns
+
+
+_INN_E = re.compile(r"(?<=[a-z]{4})(?:in|on|id|ol)e?$")
+_TRAILING_WORD = re.compile(r"[^\W\d_]+$")
+
+
+def spelling_variants(key: str) -> list[str]:
+    """Forms of a normalised term a listing writes for the same word: without accents
+    ("cocaïne" -> "cocaine"); with and without the final -e of an INN as Dutch, German and
+    French spell them ("oxandrolone" <-> "oxandrolon", "somatropin" <-> "somatropine");
+    and plurals of a word of four letters or more ("etizolam" -> "etizolams", and the
+    Dutch "paddo" -> "paddo's")."""
+    variants = []
+    plain = "".join(c for c in unicodedata.normalize("NFKD", key)
+                    if not unicodedata.combining(c))
+    if plain != key and len(plain) >= 6:  # not "héro" -> "hero"
+        variants.append(plain)
+    if len(key) >= 7 and _INN_E.search(key):
+        variants.append(key[:-1] if key.endswith("e") else key + "e")
+    word = _TRAILING_WORD.search(key)
+    if word and len(word.group()) >= 4 and not key.endswith("s"):
+        variants.append(key + "s")
+        if key[-1] in "aou":  # Dutch plural of a word ending in a vowel: "paddo's"
+            variants.append(key + "'s")
+    return variants
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -166,10 +209,52 @@ def matched_names(matcher: PhraseMatcher, *docs: Any) -> list[str]:
 
 def rule_pipeline(vocabulary: SubstanceVocabulary, lang: str = "xx") -> Language:
     """A blank tokenizer of `lang` plus the vocabulary's entity ruler: the recogniser when
-    no trained model is available, and the fast one `extract` uses on every listing."""
+    no trained model is available, and the fast one `extract` uses on every listing.
+    The tokenizer splits elided articles ("l'alcool") and form words written onto a
+    substance ("speedpasta") so that the substance alone is matched."""
     nlp = spacy.blank(lang)
+    prefixes = [*(nlp.Defaults.prefixes or []), _ELISION]
+    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    nlp.add_pipe(COMPOUNDS, config={"terms": sorted(vocabulary.single_words())})
     add_ruler(nlp, vocabulary)
     return nlp
+
+
+COMPOUNDS = "substance_compounds"
+
+
+@Language.factory(COMPOUNDS, default_config={"terms": []})
+def _make_compound_splitter(nlp: Language, name: str, terms: list[str]) -> CompoundSplitter:
+    return CompoundSplitter(terms)
+
+
+class CompoundSplitter:
+    """Splits a token made of a one-word vocabulary term and a form word or salt
+    (`FORM_SUFFIXES`: "Amfetaminesulfaat" -> "Amfetamine" + "sulfaat", "MDMA.HCl" ->
+    "MDMA" + ".HCl") into the two."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self.terms = frozenset(terms)
+
+    def split_at(self, text: str) -> int:
+        """Length of the term `text` starts with when the rest is a form word, else 0."""
+        lower = text.lower()
+        if len(lower) != len(text):
+            return 0
+        for suffix in FORM_SUFFIXES:
+            cut = len(lower) - len(suffix)
+            if cut >= 3 and lower.endswith(suffix) and lower[:cut] in self.terms:
+                return cut
+        return 0
+
+    def __call__(self, doc: Doc) -> Doc:
+        cuts = [(token, self.split_at(token.text)) for token in doc if len(token) > 5]
+        with doc.retokenize() as retokenizer:
+            for token, cut in cuts:
+                if cut:
+                    retokenizer.split(token, [token.text[:cut], token.text[cut:]],
+                                      heads=[(token, 0), (token, 1)])
+        return doc
 
 
 @lru_cache(maxsize=4)
