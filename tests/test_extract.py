@@ -14,6 +14,7 @@ from pipeline.core.io import read_table, write_table
 from pipeline.extract import FIELDS, ListingExtractor
 from pipeline.extract.evaluate import evaluate, field_counts
 from pipeline.extract.gold import load_gold, split_of, text_hash
+from pipeline.extract.stage import extract_frame, extract_in_processes
 from pipeline.extract.vocab import normalise, parse_number
 
 
@@ -154,6 +155,23 @@ def test_cli_extract_quarantines_and_counts(tmp_path) -> None:
     out = pd.read_parquet(tmp_path / "out.parquet")
     assert set(FIELDS) <= set(out.columns) and len(out) == 1
     assert len(pd.read_parquet(tmp_path / "out.quarantine.parquet")) == 1
+
+
+def test_extraction_in_processes_equals_one_process() -> None:
+    """Chunks in two worker processes give the one-process tables, quarantine included."""
+    rows = []
+    for i in range(60):
+        row = listing(f"{i + 1}g hash #{i}", f"ships from Belgium, {i}x", f"{10 + i} EUR")
+        rows.append({**row, "listing_id": f"id{i}"})
+    rows[7]["listing_id"] = ""  # unreadable: quarantined
+    rows[31]["price_raw"] = "2000000000 EUR"  # over max_price_eur: quarantined
+    listings = pd.DataFrame(rows)
+    cfg = load_params()["extraction"]
+    alone = extract_frame(listings, cfg, "test")
+    chunked = extract_in_processes(listings, cfg, "test", n_jobs=2, min_rows=0, chunk_rows=13)
+    for one_process, two_processes in zip(alone, chunked, strict=True):
+        pd.testing.assert_frame_equal(one_process.reset_index(drop=True), two_processes)
+    assert len(chunked[1]) == 2 and len(chunked[0]) == 58
 
 
 @pytest.mark.parametrize("name", ["in.csv", "in.parquet"])

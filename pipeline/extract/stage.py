@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from joblib import Parallel, delayed
 from rich.table import Table
+from tqdm import tqdm
 
 from pipeline.core.engine import once, run_partitioned
 from pipeline.core.io import (
@@ -24,6 +26,10 @@ from pipeline.extract.core import EXTRACTORS, extract_listings
 from pipeline.extract.evaluate import BASELINES, REPORT_FIELDS, blind_scores, evaluate
 from pipeline.extract.gold import LABEL_FIELDS, join_listings, load_blind, load_gold
 
+# a table this long is extracted in `extraction.n_jobs` processes, in chunks of CHUNK_ROWS
+PARALLEL_MIN_ROWS = 20_000
+CHUNK_ROWS = 5_000
+
 
 def run_extract(inp: Path, out: Path, cfg: dict[str, Any],
                 engine: dict[str, Any] | None = None) -> dict[str, int]:
@@ -35,8 +41,29 @@ def run_extract(inp: Path, out: Path, cfg: dict[str, Any],
         return run_partitioned(inp, out, partial(extract_partition, cfg, str(inp)), engine,
                                "extract")
     listings = read_table(inp)
-    extracted, quarantined = extract_frame(listings, cfg, str(inp), progress=True)
+    extracted, quarantined = extract_in_processes(listings, cfg, str(inp),
+                                                  int(cfg.get("n_jobs", 1)))
     return write_with_quarantine(extracted, quarantined, out, len(listings), label="extract")
+
+
+def extract_in_processes(listings: pd.DataFrame, cfg: dict[str, Any], source: str,
+                         n_jobs: int, min_rows: int = PARALLEL_MIN_ROWS,
+                         chunk_rows: int = CHUNK_ROWS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`extract_frame` over consecutive chunks in `n_jobs` worker processes (each fits the
+    extractor once), the results concatenated in input order: extraction reads each row
+    alone, so the output does not depend on the chunking. Small tables stay in-process."""
+    if n_jobs <= 1 or len(listings) < min_rows:
+        return extract_frame(listings, cfg, source, progress=True)
+    require_listing_columns(listings, source)
+    tasks = (delayed(extract_frame)(listings.iloc[i : i + chunk_rows], cfg, source)
+             for i in range(0, len(listings), chunk_rows))
+    parts = []
+    with tqdm(total=len(listings), desc="extract", unit="listing") as bar:
+        for part in Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
+            parts.append(part)
+            bar.update(len(part[0]) + len(part[1]))
+    return (pd.concat([p[0] for p in parts], ignore_index=True),
+            pd.concat([p[1] for p in parts], ignore_index=True))
 
 
 def extract_frame(listings: pd.DataFrame, cfg: dict[str, Any], source: str,
@@ -52,9 +79,10 @@ def extract_frame(listings: pd.DataFrame, cfg: dict[str, Any], source: str,
     extracted = extractor.transform(readable)
     reasons = price_problems(extracted, float(cfg.get("max_price_eur", DEFAULT_MAX_PRICE_EUR)))
     priced = reasons.isna()
+    # in input order, so that chunks of a table concatenate to the table's own result
     quarantined = pd.concat(
-        [unreadable, readable.loc[extracted.index[~priced]].assign(reason=reasons[~priced])],
-        ignore_index=True)
+        [unreadable, readable.loc[extracted.index[~priced]].assign(reason=reasons[~priced])]
+    ).sort_index(kind="stable").reset_index(drop=True)
     return extracted[priced], quarantined
 
 
