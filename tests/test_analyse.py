@@ -23,7 +23,13 @@ from pipeline.analyse.transactions import (
     parse_agora_feedback,
     summarise_transactions,
 )
-from pipeline.analyse.uncertainty import wilson
+from pipeline.analyse.uncertainty import (
+    bootstrap,
+    bootstrap_all,
+    median_statistic,
+    share_statistic,
+    wilson,
+)
 from pipeline.analyse.vendors import multi_country_pairs, vendor_profiles
 from pipeline.cli import app
 from pipeline.core.config import load_params
@@ -402,3 +408,15 @@ def test_substance_shares_count_each_listing_once_and_date_first_sightings():
                   & (table["origin"] == "BE")]
     assert be_m2[["substance", "listings", "origin_listings"]].values.tolist() == [
         ["cannabis", 1, 2]]
+
+
+def test_bootstraps_on_shared_resamples_equal_each_alone() -> None:
+    """Drawing the resamples once for two statistics changes neither interval."""
+    values = np.array([5.0, 20.0, 80.0, 300.0, 1500.0])
+    sales = np.array([40.0, 25.0, 10.0, 4.0, 1.0])
+    median = median_statistic(values)
+    wholesale = share_statistic(values, (values >= 1000)[:, None], np.ones(5, bool))
+    together = bootstrap_all(sales, [median, wholesale], reps=250, seed=7)
+    for interval, statistic in zip(together, [median, wholesale], strict=True):
+        np.testing.assert_array_equal(interval, bootstrap(sales, statistic, 250, 7))
+    assert together[0][0] <= 20.0 <= together[0][1]

@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analyse.common import as_day, weighted_median
-from pipeline.analyse.uncertainty import bootstrap, median_statistic, share_statistic, wilson
+from pipeline.analyse.uncertainty import (
+    bootstrap_all,
+    median_statistic,
+    share_statistic,
+    wilson,
+)
 
 _SCORE = re.compile(r"^([0-5])/5$")
 _AGE = re.compile(r"^(\d+)\s+(minute|hour|day|week|month|year)s?\s+ago$", re.IGNORECASE)
@@ -148,9 +153,10 @@ def summarise_transactions(
         revenue, sales = float((v * n).sum()), float(n.sum())
         under = float(n[v < small_eur].sum())
         under_low, under_high = wilson(under, sales)
-        median_ci = bootstrap(n, median_statistic(v), reps, seed)
-        wholesale_ci = bootstrap(n, share_statistic(v, (v >= wholesale_eur)[:, None],
-                                                    np.ones(len(v), bool)), reps, seed)
+        median_ci, wholesale_ci = bootstrap_all(n, [
+            median_statistic(v),
+            share_statistic(v, (v >= wholesale_eur)[:, None], np.ones(len(v), bool)),
+        ], reps, seed)
         return pd.Series({
             "sales": sales,
             "revenue_eur": revenue,

@@ -4,7 +4,7 @@ for medians and revenue shares, whose sampling distribution has no closed form."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -32,17 +32,29 @@ def bootstrap(weights: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
     resample draws as many sales as there are, from the items in proportion to `weights`
     (sales per item). `statistic` maps a (batch, items) matrix of counts to (batch, ...)
     values. Returns an array of shape (2, ...); NaN where there is no sale."""
+    return bootstrap_all(weights, [statistic], reps, seed)[0]
+
+
+def bootstrap_all(weights: np.ndarray, statistics: Sequence[Callable[[np.ndarray], np.ndarray]],
+                  reps: int, seed: int) -> list[np.ndarray]:
+    """`bootstrap` of several statistics on the same resamples: drawing them is the cost
+    (a multinomial over every item), so each resample is drawn once. Each statistic's
+    interval equals its own `bootstrap` with the same seed."""
     weights = np.asarray(weights, dtype=float)
     total = int(round(weights.sum()))
     if total == 0 or reps <= 0:
-        shape = statistic(np.zeros((1, len(weights)))).shape[1:]
-        return np.full((2, *shape), np.nan)
+        return [np.full((2, *f(np.zeros((1, len(weights)))).shape[1:]), np.nan)
+                for f in statistics]
     rng = np.random.default_rng(seed)
     p = weights / weights.sum()
-    draws = [statistic(rng.multinomial(total, p, size=min(BATCH, reps - start)).astype(float))
-             for start in range(0, reps, BATCH)]
+    draws: list[list[np.ndarray]] = [[] for _ in statistics]
+    for start in range(0, reps, BATCH):
+        counts = rng.multinomial(total, p, size=min(BATCH, reps - start)).astype(float)
+        for values, statistic in zip(draws, statistics, strict=True):
+            values.append(statistic(counts))
     with np.errstate(invalid="ignore"):
-        return np.nanpercentile(np.concatenate(draws), [2.5, 97.5], axis=0)
+        return [np.nanpercentile(np.concatenate(values), [2.5, 97.5], axis=0)
+                for values in draws]
 
 
 def median_statistic(values: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
