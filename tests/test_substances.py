@@ -21,6 +21,7 @@ from pipeline.core.substances import (
     TAXONOMY_FILE,
     SubstanceVocabulary,
     find_substances,
+    fold_accents,
     load_recogniser,
     normalise_term,
     rule_pipeline,
@@ -325,4 +326,69 @@ def test_spelling_variants_never_take_another_substances_term(vocab):
     ("Seresta 50 mg (oxazépam)", [("Seresta", "oxazepam"), ("oxazépam", "oxazepam")]),
 ])
 def test_names_added_for_listings_in_four_languages(ruler, vocab, text, expected):
+    assert _found(ruler, vocab, text) == expected
+
+
+# --- fr/de listings: accents either way, drawn-out letters, German endings, new names ----
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Sirop à la prométhazine", [("prométhazine", "promethazine")]),  # listed without accents
+    ("Méthylone en cristaux", [("Méthylone", "methylone")]),
+    ("metha 40 mg/jour", [("metha", "methadone")]),  # listed as "métha"
+    ("SPEEEED 20 gr", [("SPEEEED", "amphetamine")]),
+    ("Weeeed Indoor", [("Weeeed", "cannabis")]),
+])
+def test_accents_and_drawn_out_letters_do_not_hide_a_term(ruler, vocab, text, expected):
+    assert _found(ruler, vocab, text) == expected
+
+
+def test_short_words_keep_their_accents_when_matching(ruler, vocab):
+    assert _found(ruler, vocab, "a hero of the scene") == []  # "héro" only with its accent
+    assert fold_accents("héro") == "héro" and fold_accents("bupré") == "bupre"
+
+
+def test_folded_terms_never_point_to_two_substances(vocab):
+    owners: dict[str, set[str]] = defaultdict(set)
+    for p in vocab.ruler_patterns():
+        owners[" ".join(fold_accents(w) for w in p["pattern"].split())].add(p["id"])
+    assert {t: o for t, o in owners.items() if len(o) > 1} == {}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Clorazepat 10 mg", [("Clorazepat", "clorazepate")]),
+    ("Nandrolon Decanoat 250mg/ml", [("Nandrolon Decanoat", "nandrolone")]),
+    ("Drostanolon Propionat 100", [("Drostanolon Propionat", "drostanolone")]),
+    ("Getrocknete Zaubertrueffel", [("Zaubertrueffel", "psilocybin mushrooms")]),
+])
+def test_german_spellings_of_terms_are_matched(ruler, vocab, text, expected):
+    assert _found(ruler, vocab, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Feine Shore, 1g", [("Shore", "heroin")]),
+    ("Polle aus dem Rif", [("Polle", "hashish")]),
+    ("Ott vom Balkon", [("Ott", "cannabis")]),
+    ("Substitol retard 200mg", [("Substitol", "morphine")]),
+    ("Ximovan 7,5mg", [("Ximovan", "zopiclone")]),
+    ("Miaou 5g / Meow 10g", [("Miaou", "4-mmc"), ("Meow", "4-mmc")]),
+    ("NEH 2g", [("NEH", "hexen")]),
+    ("Teush 10g, Ice-O-Lator 5g", [("Teush", "hashish"), ("Ice-O-Lator", "hashish")]),
+    ("Pète ton crâne 10ml", [("Pète ton crâne", "synthetic cannabinoid")]),
+    ("Subu 8mg et Modiodal 100", [("Subu", "buprenorphine"), ("Modiodal", "modafinil")]),
+    ("Gelato #33 3g", [("Gelato #33", "cannabis")]),
+])
+def test_french_and_german_market_names(ruler, vocab, text, expected):
+    assert _found(ruler, vocab, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Lemon Haze hydro 10g", [("Lemon Haze", "cannabis")]),  # hydroponic, not hydrocodone
+    ("Héro afghane 1g", [("Héro", "heroin")]),  # an origin
+    ("Cartouche HHC distillate", [("HHC", "hhc")]),  # a form
+    ("LSD in Ethanol, 1 mg/ml", [("LSD", "lsd")]),  # the solvent
+    ("MST Continus 60mg", [("MST", "morphine")]),  # the shortest name
+    ("L-Polamidon 5 mg/ml", [("Polamidon", "methadone")]),
+    ("Blue Punisher 270mg XTC", [("XTC", "mdma")]),  # press names: context only
+])
+def test_words_that_are_no_substance_name_are_left_out(ruler, vocab, text, expected):
     assert _found(ruler, vocab, text) == expected

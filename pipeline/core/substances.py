@@ -121,23 +121,53 @@ class SubstanceVocabulary:
         return patterns
 
 
-_INN_E = re.compile(r"(?<=[a-z]{4})(?:in|on|id|ol)e?$")
+_INN_E = re.compile(r"(?<=[a-z]{4})(?:in|on|id|ol|(?<!a)at)e?$")
 _TRAILING_WORD = re.compile(r"[^\W\d_]+$")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+FOLD_MIN = 5  # shorter words keep their accents: "héro" is not the English "hero"
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")  # "speeeed": a letter written three times or more
+
+
+def fold_accents(word: str) -> str:
+    """A lower-case word without its accents when five letters or more remain
+    ("prométhazine" -> "promethazine", "bupré" -> "bupre", "héro" stays), and with a
+    letter drawn out for emphasis written twice ("speeeed" -> "speed"): what the rule
+    pipeline matches texts and terms on, so a term listed with or without accents finds
+    both spellings."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word)
+                    if not unicodedata.combining(c))
+    return _ELONGATED.sub(r"\1\1", plain if len(plain) >= FOLD_MIN else word)
+
+
+def _inn_e(word: str) -> str:
+    """`word` with its INN's final -e dropped or added, or unchanged."""
+    if len(word) >= 7 and _INN_E.search(word):
+        return word[:-1] if word.endswith("e") else word + "e"
+    return word
 
 
 def spelling_variants(key: str) -> list[str]:
     """Forms of a normalised term a listing writes for the same word: without accents
-    ("cocaïne" -> "cocaine"); with and without the final -e of an INN as Dutch, German and
-    French spell them ("oxandrolone" <-> "oxandrolon", "somatropin" <-> "somatropine");
-    and plurals of a word of four letters or more ("etizolam" -> "etizolams", and the
-    Dutch "paddo" -> "paddo's")."""
+    ("cocaïne" -> "cocaine"); umlauts written out ("zaubertrüffel" -> "zaubertrueffel");
+    with and without the final -e of an INN as Dutch, German and French spell them
+    ("oxandrolone" <-> "oxandrolon", "somatropin" <-> "somatropine", "methylphenidate" <->
+    "methylphenidat"); and plurals of a word of four letters or more ("etizolam" ->
+    "etizolams", and the Dutch "paddo" -> "paddo's")."""
     variants = []
     plain = "".join(c for c in unicodedata.normalize("NFKD", key)
                     if not unicodedata.combining(c))
     if plain != key and len(plain) >= 6:  # not "héro" -> "hero"
         variants.append(plain)
-    if len(key) >= 7 and _INN_E.search(key):
-        variants.append(key[:-1] if key.endswith("e") else key + "e")
+    spelled = key.translate(_UMLAUTS)
+    if spelled != key:
+        variants.append(spelled)
+    if _inn_e(key) != key:
+        variants.append(_inn_e(key))
+    words = key.split(" ")
+    if len(words) > 1:  # each word of an ester: "nandrolone decanoate" -> "nandrolon decanoat"
+        each = " ".join(_inn_e(w) for w in words)
+        if each != key and each not in variants:
+            variants.append(each)
     word = _TRAILING_WORD.search(key)
     if word and len(word.group()) >= 4 and not key.endswith("s"):
         variants.append(key + "s")
@@ -177,10 +207,11 @@ def _substances(path: Path, categories: set[str]) -> list[Substance]:
 # --- the recogniser ----------------------------------------------------------------------
 
 def add_ruler(nlp: Language, vocabulary: SubstanceVocabulary, overwrite_ents: bool = False,
-              **where: str) -> None:
+              attr: str = "LOWER", **where: str) -> None:
     """Add the vocabulary's entity ruler (case-insensitive phrase patterns) to `nlp`;
-    `where` is `before=` or `after=` a component name."""
-    config = {"phrase_matcher_attr": "LOWER", "overwrite_ents": overwrite_ents}
+    `where` is `before=` or `after=` a component name. `attr="NORM"` matches on the
+    accent-free forms the rule pipeline's first component sets (`fold_accents`)."""
+    config = {"phrase_matcher_attr": attr, "overwrite_ents": overwrite_ents}
     ruler = nlp.add_pipe("entity_ruler", config=config, **where)  # type: ignore[arg-type]
     ruler.add_patterns(vocabulary.ruler_patterns())  # type: ignore[attr-defined]
 
@@ -211,12 +242,13 @@ def rule_pipeline(vocabulary: SubstanceVocabulary, lang: str = "xx") -> Language
     """A blank tokenizer of `lang` plus the vocabulary's entity ruler: the recogniser when
     no trained model is available, and the fast one `extract` uses on every listing.
     The tokenizer splits elided articles ("l'alcool") and form words written onto a
-    substance ("speedpasta") so that the substance alone is matched."""
+    substance ("speedpasta") so that the substance alone is matched, and terms match with
+    or without their accents on either side ("prométhazine" finds "promethazine")."""
     nlp = spacy.blank(lang)
     prefixes = [*(nlp.Defaults.prefixes or []), _ELISION]
     nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
     nlp.add_pipe(COMPOUNDS, config={"terms": sorted(vocabulary.single_words())})
-    add_ruler(nlp, vocabulary)
+    add_ruler(nlp, vocabulary, attr="NORM")
     return nlp
 
 
@@ -231,7 +263,8 @@ def _make_compound_splitter(nlp: Language, name: str, terms: list[str]) -> Compo
 class CompoundSplitter:
     """Splits a token made of a one-word vocabulary term and a form word or salt
     (`FORM_SUFFIXES`: "Amfetaminesulfaat" -> "Amfetamine" + "sulfaat", "MDMA.HCl" ->
-    "MDMA" + ".HCl") into the two."""
+    "MDMA" + ".HCl") into the two, then sets every token's NORM to its `fold_accents`
+    form, which the rule pipeline's ruler matches on (texts and patterns alike)."""
 
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms = frozenset(terms)
@@ -254,6 +287,8 @@ class CompoundSplitter:
                 if cut:
                     retokenizer.split(token, [token.text[:cut], token.text[cut:]],
                                       heads=[(token, 0), (token, 1)])
+        for token in doc:
+            token.norm_ = fold_accents(token.lower_)
         return doc
 
 
