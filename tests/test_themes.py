@@ -663,6 +663,11 @@ def test_cross_validation_reports_expected_calibration_error(gold, codebook):
                                         coder_cfg={"tune_folds": 2, "top_threshold": 0.2})
     ece = calibration(proba, table[codebook.ids].to_numpy(), pred)
     assert 0 <= ece["ece_all_decisions"] < 0.2 and ece["assigned_codes"] == pred.sum()
+    # the folds in two worker processes give the same matrices
+    in_two = cross_validated_proba(table, codebook, ("tfidf",), ("nl", "fr", "en"), 3,
+                                   coder_cfg={"tune_folds": 2, "top_threshold": 0.2}, n_jobs=2)
+    np.testing.assert_array_equal(in_two[0], proba)
+    np.testing.assert_array_equal(in_two[1], pred)
 
 
 def test_short_answers_take_their_respondents_language():

@@ -144,9 +144,10 @@ class Vocabulary:
     def _glued(self) -> re.Pattern[str]:
         """A currency code glued to its amount ("EUR25") and a container glued to its count
         ("10-pack", "10er-Pack", "10er Pack"), split before tokenising."""
-        codes = "|".join(re.escape(w) for w in self.currency_words() if w.isalpha()
-                         and len(w) >= 3 or len(w) >= 2 and not w.isalnum()
-                         and any(c.isalpha() for c in w))  # "EUR25", "CA$220"
+        codes = "|".join(re.escape(w) for w in self.currency_words()
+                         if (w.isalpha() and len(w) >= 3)  # "EUR25"
+                         or (len(w) >= 2 and not w.isalnum()
+                             and any(c.isalpha() for c in w)))  # "CA$220"
         packs = "|".join(re.escape(str(w)) for w in self.quantities["pack_words"])
         return re.compile(rf"(?i)\b(?P<cur>{codes})(?=\d)"
                           rf"|(?<=\d)(?: ?(?:er)?-| er ) ?(?=(?:{packs})\b)")

@@ -29,32 +29,44 @@ def cross_validated_proba(
     seed: int = 42,
     extra: pd.DataFrame | None = None,
     coder_cfg: dict | None = None,
+    n_jobs: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities and codes (each fold's coder deciding with its own tuned
     thresholds) for the gold `table` (segment x code). `extra` rows (corrections) join
-    every training fold but are never scored."""
-    c = coder_cfg or {}
+    every training fold but are never scored. Folds run in `n_jobs` processes."""
+    splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+                  .split(table["text"], table["lang"]))
+    parts = Parallel(n_jobs=n_jobs)(
+        delayed(_fold)(table, codebook, components, languages, train, test, C, seed, extra,
+                       coder_cfg or {})
+        for train, test in splits)
+    proba = np.zeros((len(table), len(codebook.ids)))
+    pred = np.zeros(proba.shape, dtype=int)
+    for (_, test), (fold_proba, fold_pred) in zip(splits, parts, strict=True):
+        proba[test], pred[test] = fold_proba, fold_pred
+    return proba, pred
+
+
+def _fold(table: pd.DataFrame, codebook: Codebook, components: Sequence[str],
+          languages: Sequence[str], train: np.ndarray, test: np.ndarray, C: float, seed: int,
+          extra: pd.DataFrame | None, c: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, codes) of the `test` rows by a coder fitted on the `train` rows."""
     codes = codebook.ids
     texts, langs = table["text"].tolist(), table["lang"].tolist()
     labels = table[codes].to_numpy(dtype=int)
-    proba, pred = np.zeros(labels.shape), np.zeros(labels.shape, dtype=int)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(texts, langs):
-        tr_texts = [texts[i] for i in train]
-        tr_langs = [langs[i] for i in train]
-        tr_labels = labels[train]
-        if extra is not None and len(extra):
-            tr_texts += extra["text"].tolist()
-            tr_langs += extra["lang"].tolist()
-            tr_labels = np.vstack([tr_labels, extra[codes].to_numpy(dtype=int)])
-        coder = ThemeCoder(
-            codebook, tuple(components), tuple(languages), C, seed,
-            threshold=float(c.get("threshold", 0.5)), tune_folds=int(c.get("tune_folds", 0)),
-        )
-        coder.fit(tr_texts, tr_langs, tr_labels)
-        proba[test] = coder.predict_proba([texts[i] for i in test], [langs[i] for i in test])
-        pred[test] = coder.decide(proba[test], None, float(c.get("top_threshold", 1.0)))
-    return proba, pred
+    tr_texts, tr_langs, tr_labels = ([texts[i] for i in train], [langs[i] for i in train],
+                                     labels[train])
+    if extra is not None and len(extra):
+        tr_texts += extra["text"].tolist()
+        tr_langs += extra["lang"].tolist()
+        tr_labels = np.vstack([tr_labels, extra[codes].to_numpy(dtype=int)])
+    coder = ThemeCoder(
+        codebook, tuple(components), tuple(languages), C, seed,
+        threshold=float(c.get("threshold", 0.5)), tune_folds=int(c.get("tune_folds", 0)),
+    )
+    coder.fit(tr_texts, tr_langs, tr_labels)
+    proba = coder.predict_proba([texts[i] for i in test], [langs[i] for i in test])
+    return proba, coder.decide(proba, None, float(c.get("top_threshold", 1.0)))
 
 
 def calibration(proba: np.ndarray, truth: np.ndarray, pred: np.ndarray) -> dict:
@@ -84,17 +96,12 @@ def evaluate_coder(
     sets = [tuple(c["components"])] + [
         tuple(a) for a in ev["ablations"] if tuple(a) != tuple(c["components"])
     ]
-    # each component set is a whole cross-validation of its own: one process per set
-    workers = min(effective_n_jobs(int(ev.get("n_jobs", 1))), len(sets))
-    runs = Parallel(n_jobs=workers, return_as="generator")(
-        delayed(cross_validated_proba)(
-            table, codebook, components, cfg["languages"], int(ev["folds"]), float(c["C"]),
-            seed, extra, c,
-        )
-        for components in sets
-    )
-    progress = tqdm(runs, total=len(sets), desc="evaluating component sets", disable=None)
-    for components, (proba, pred) in zip(sets, progress, strict=True):
+    # the folds of each component set run in `n_jobs` processes
+    n_jobs = min(effective_n_jobs(int(ev.get("n_jobs", 1))), int(ev["folds"]))
+    for components in tqdm(sets, desc="cross-validating component sets", disable=None):
+        proba, pred = cross_validated_proba(table, codebook, components, cfg["languages"],
+                                            int(ev["folds"]), float(c["C"]), seed, extra, c,
+                                            n_jobs)
         scores = agreement_by_language(truth, pred, table["lang"].tolist(), codes)
         ablations["+".join(components)] = {
             lang: {k: s[k] for k in ("kappa_macro", "krippendorff_alpha", "micro_f1")}
