@@ -47,7 +47,6 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         char_hash_bits: int = 18,
         min_df: int = 2,
         C: float = 0.5,
-        tol: float = 1e-3,
         class_weight: str | None = "balanced",
         calibration_folds: int = 3,
         min_known_share: float = 0.3,
@@ -60,7 +59,6 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         self.char_hash_bits = char_hash_bits
         self.min_df = min_df
         self.C = C
-        self.tol = tol
         self.class_weight = class_weight
         self.calibration_folds = calibration_folds
         self.min_known_share = min_known_share
@@ -84,8 +82,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                 ])),
             ]
         )
-        svm = LinearSVC(C=self.C, tol=self.tol, class_weight=self.class_weight,
-                        random_state=self.seed)
+        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.seed)
         calibrated = CalibratedClassifierCV(
             svm, method="sigmoid", cv=self.calibration_folds, ensemble=False
         )
