@@ -27,6 +27,7 @@ from spacy.util import compile_prefix_regex, filter_spans
 from pipeline.core.config import CONF_DIR
 from pipeline.core.io import InputError
 from pipeline.core.ml import read_card
+from pipeline.core.text import strip_accents
 
 SUBSTANCES_DIR = CONF_DIR / "substances"
 TAXONOMY_FILE = CONF_DIR / "taxonomy.yaml"
@@ -134,8 +135,7 @@ def fold_accents(word: str) -> str:
     letter drawn out for emphasis written twice ("speeeed" -> "speed"): what the rule
     pipeline matches texts and terms on, so a term listed with or without accents finds
     both spellings."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", word)
-                    if not unicodedata.combining(c))
+    plain = strip_accents(word)
     return _ELONGATED.sub(r"\1\1", plain if len(plain) >= FOLD_MIN else word)
 
 
@@ -154,8 +154,7 @@ def spelling_variants(key: str) -> list[str]:
     "methylphenidat"); and plurals of a word of four letters or more ("etizolam" ->
     "etizolams", and the Dutch "paddo" -> "paddo's")."""
     variants = []
-    plain = "".join(c for c in unicodedata.normalize("NFKD", key)
-                    if not unicodedata.combining(c))
+    plain = strip_accents(key)
     if plain != key and len(plain) >= 6:  # not "héro" -> "hero"
         variants.append(plain)
     spelled = key.translate(_UMLAUTS)

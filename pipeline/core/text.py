@@ -1,4 +1,5 @@
-"""Text keys shared by every stage: unkeyed content hashes and keyed pseudonyms.
+"""Text helpers shared by every stage: accent stripping, unkeyed content hashes and keyed
+pseudonyms.
 
 Two kinds of digest, never to be confused:
 
@@ -15,6 +16,7 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import pandas as pd
@@ -24,6 +26,13 @@ from pipeline.core.io import InputError
 VENDOR_KEY_ENV = "CRYPTODRUG_VENDOR_KEY"
 MIN_KEY_LENGTH = 16
 FIELD_SEPARATOR = "\x1f"
+
+
+def strip_accents(text: str) -> str:
+    """`text` without its combining marks ("cocaïne" -> "cocaine", "Überweisung" ->
+    "Uberweisung"): how terms and texts are compared across spellings."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
 
 
 def content_key(text: str, length: int = 16) -> str:

@@ -13,9 +13,10 @@ words. A negation flips the polar words in the next `window` words of its senten
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
+
+from pipeline.core.text import strip_accents
 
 CATEGORIES = ("positive", "negative", "negation", "intensifier", "contrast", "pending",
               "idiom_positive", "idiom_negative")
@@ -26,8 +27,7 @@ _SENTENCE_END = frozenset(".!?;")
 
 def fold(text: str) -> str:
     """Lower case without accents: what a term and a text are compared as."""
-    decomposed = unicodedata.normalize("NFKD", str(text).lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return strip_accents(str(text).lower().replace("’", "'"))
 
 
 @dataclass
