@@ -294,6 +294,13 @@ def _each(doc: Doc, m: Mention, vocab: Vocabulary) -> bool:
     return any(t.lower_ in words for t in doc[max(m.start - 2, 0) : m.end + 1])
 
 
+def _whole_count(value: float | None, vocab: Vocabulary, least: int = 1) -> bool:
+    """Whether a number read without a unit word can be a count of items: whole, at least
+    `least`, at most the vocabulary's `bare_count_max`."""
+    return value is not None and value.is_integer() and least <= value <= float(
+        vocab.quantities["bare_count_max"])
+
+
 def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary) -> float | None:
     """A count without a unit word: a whole number opening a title ("(50) Norco", "100 dank
     vape") or in brackets closing it ("Vapes (10)")."""
@@ -313,7 +320,7 @@ def bare_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary)
                               or not after):
             continue
         value = parse_number(doc[start + bracketed].text)
-        if value is not None and value.is_integer() and 2 <= value <= float(q["bare_count_max"]):
+        if _whole_count(value, vocab, least=2):
             return value
     return None
 
@@ -350,9 +357,7 @@ def option_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabular
         after = next((t for t in doc[i:] if not t.is_space), None)
         if after is not None and not _unit_free(after.text, vocab):
             continue
-        if all(v is not None and v.is_integer() and v >= 1 for v in values) \
-                and values == sorted(set(values)) and values[-1] <= float(
-                    vocab.quantities["bare_count_max"]):
+        if all(_whole_count(v, vocab) for v in values) and values == sorted(set(values)):
             return values[0]
     return None
 
@@ -365,8 +370,7 @@ def priced_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabular
             continue
         before = doc[start - 1].lower_ if start else ""
         value = parse_number(doc[start].text)
-        if before not in vocab.currency_of and value is not None and value.is_integer() \
-                and 1 <= value <= float(vocab.quantities["bare_count_max"]):
+        if before not in vocab.currency_of and _whole_count(value, vocab):
             return value
     return None
 
@@ -388,8 +392,7 @@ def gap_count(doc: Doc, matches: list[tuple[str, int, int]], vocab: Vocabulary,
     for label, start, _ in matches:
         if label == "GAP_COUNT" and (start == first or anywhere):
             value = parse_number(doc[start].text)
-            if value is not None and value.is_integer() and 1 + anywhere <= value \
-                    <= float(vocab.quantities["bare_count_max"]):
+            if _whole_count(value, vocab, least=1 + anywhere):
                 return value
     return None
 
