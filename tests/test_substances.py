@@ -392,3 +392,78 @@ def test_french_and_german_market_names(ruler, vocab, text, expected):
 ])
 def test_words_that_are_no_substance_name_are_left_out(ruler, vocab, text, expected):
     assert _found(ruler, vocab, text) == expected
+
+
+# --- class words, test kits, ordinary-word variants, salts and stops; more fr/de names ---
+
+@pytest.mark.parametrize("text", [
+    "Attention mélange avec benzos ou opiacés", "Designer-Benzo, 1mg Pellets",
+    "Lebensgefährlich für Opioid-naive!", "2-FA 10g | Research Chemical",
+    "Reagenz-Testkit (Marquis, Mecke)", "Kit de tests réactifs", "KEINE Streckmittel",
+    "RAD-140 caps - SARM", "on teste chaque lot",
+])
+def test_class_words_test_kits_and_ordinary_words_are_no_mention(ruler, vocab, text):
+    names = [n for _, n in _found(ruler, vocab, text)]
+    assert names in ([], ["2-fa"], ["sarm"])
+
+
+def test_class_words_name_their_class_when_asked(vocab):
+    """The classifier's substance rule and the trained recogniser's ruler match them."""
+    with_classes = rule_pipeline(vocab, class_words=True)
+    text = "Benzos and opiates, no research chemicals"
+    assert [n for _, n in _found(with_classes, vocab, text)] == [
+        "benzodiazepine", "opioid", "cathinone"]
+    assert _found(rule_pipeline(vocab), vocab, text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("--MDPV BIG CRISTALS--", [("MDPV", "mdpv")]),
+    ("250g MMBC(MMB-chminaca) powder", [("MMBC", "amb-chminaca"),
+                                         ("MMB-chminaca", "amb-chminaca")]),
+    ("MEPHEDRONE/4MMC 14G", [("MEPHEDRONE", "4-mmc"), ("4MMC", "4-mmc")]),
+    ("FUB AMB at factory price", [("FUB AMB", "synthetic cannabinoid")]),
+    ("5g 4-FMC, 10g 4F-PHP, 1kg MDPHP", [("4-FMC", "4-fmc"), ("4F-PHP", "4f-php"),
+                                         ("MDPHP", "mdphp")]),
+    ("N-Ethyl-Penthylone 2 Gram", [("N-Ethyl-Penthylone", "n-ethylpentylone")]),
+    # two-factor authentication and apps in fraud listings; "a-ppp" must not fold to "app"
+    ("Login without 2FA, custom listing for app", []),
+    ("A-PPP DOMESTIC 5g", [("A-PPP", "alpha-ppp")]),
+])
+def test_research_chemical_names_in_market_spellings(ruler, vocab, text, expected):
+    assert _found(ruler, vocab, text) == expected
+
+
+def test_a_variant_never_brings_back_a_context_only_word(vocab):
+    forms = {p["pattern"] for p in vocab.ruler_patterns()}
+    assert "test-e" in forms and "teste" not in forms
+    assert not {"opioid", "benzodiazepine", "reagent test"} & forms  # names left to the NER
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Exta très forte (300 mg MDMA·HCl)", [("Exta", "mdma"), ("MDMA", "mdma")]),
+    ("food grade N2O. London", [("N2O", "nitrous oxide")]),
+    ("Nexus 2C-B. 20mg", [("2C-B", "2c-b")]),
+])
+def test_a_salt_after_a_middle_dot_and_a_full_stop_after_a_capital_are_split(ruler, vocab,
+                                                                             text, expected):
+    assert _found(ruler, vocab, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Des vrais rivos, 2mg", [("rivos", "clonazepam")]),
+    ("Trama 200 retard", [("Trama", "tramadol")]),
+    # "MD" is Maryland and doctors in English listings: never a rule term
+    ("Cristaux MD champagne, Maryland MD", []),
+    ("Captagon 100 comprimés", [("Captagon", "fenetylline")]),
+    ("Amphétamine + caféine", [("Amphétamine", "amphetamine"), ("caféine", "caffeine")]),
+    ("MUSH Golden Teacher", [("MUSH", "psilocybin mushrooms"),
+                             ("Golden Teacher", "psilocybin mushrooms")]),
+    ("Bubatz 10g", [("Bubatz", "cannabis")]),
+    ("Modasomil 200 mg", [("Modasomil", "modafinil")]),
+    ("Frisium 10mg, Lendormin", [("Frisium", "clobazam"), ("Lendormin", "brotizolam")]),
+    ("KO-Tropfen 100ml", [("KO-Tropfen", "ghb")]),
+    ("THCP Vape, HHC-P", [("THCP", "thcp"), ("HHC-P", "hhc-p")]),
+    ("Kokainhydrochlorid 1g", [("Kokain", "cocaine")]),
+])
+def test_more_french_and_german_names(ruler, vocab, text, expected):
+    assert _found(ruler, vocab, text) == expected

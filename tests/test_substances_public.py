@@ -22,7 +22,9 @@ def vocab() -> SubstanceVocabulary:
 
 def test_rules_alone_are_precise_on_held_out_reddit(public_data, vocab):
     _, test = split_by_hash(read_prodigy(public_data / REDDIT), 0.2)
-    spans = find_substances(rule_pipeline(vocab), [r["text"] for r in test], vocab)
+    # forum annotators mark class words ("opiates", "benzos"): the rules with them
+    spans = find_substances(rule_pipeline(vocab, class_words=True), [r["text"] for r in test],
+                            vocab)
     got = span_scores([r["spans"] for r in test], [[(s["start"], s["end"]) for s in x]
                                                    for x in spans])
     assert got["precision"] > 0.85 and got["recall"] > 0.6, got

@@ -9,9 +9,10 @@ vocabulary, their category replaces the model's choice:
   of them, otherwise the category named most often, the first named on a tie;
 - a category listed in `defer_to_model` (by default none) never overrides the model.
 
-Only vocabulary rule terms count (context-only words such as "ice" never decide), so the
-rule fires on exact substance names. The overridden class takes the model's top
-probability (the two swap), so confidence and the review queue keep their meaning."""
+Only vocabulary rule terms and class words ("benzos", "opiates") count (context-only words
+such as "ice" never decide), so the rule fires on exact names. The overridden class takes
+the model's top probability (the two swap), so confidence and the review queue keep their
+meaning."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class SubstanceRule:
         self.window = window
         self.defer_to_model = tuple(defer_to_model)
         self.vocabulary_ = SubstanceVocabulary.load()
-        self.nlp_ = rule_pipeline(self.vocabulary_)
+        self.nlp_ = rule_pipeline(self.vocabulary_, class_words=True)
 
     @property
     def classes_(self) -> np.ndarray:

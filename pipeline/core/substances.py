@@ -22,7 +22,7 @@ import yaml
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
-from spacy.util import compile_prefix_regex, filter_spans
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, filter_spans
 
 from pipeline.core.config import CONF_DIR
 from pipeline.core.io import InputError
@@ -34,17 +34,31 @@ TAXONOMY_FILE = CONF_DIR / "taxonomy.yaml"
 LABEL = "DRUG"
 TERM_KINDS = ("synonyms", "brands", "street", "misspellings", "nl", "fr", "de")
 CONTEXT_KIND = "context_only"
+# words for a whole class ("benzos", "opiates", "research chemicals"): forum annotators mark
+# them and they tell a listing's category, but listing writers do not mark them as mentions
+CLASS_KIND = "class_words"
 _SPACE = re.compile(r"\s+")
 _PLURAL = re.compile(r"(?<=[a-z])(?:'?s|es)$")
 # French and Italian elided articles ("d'acide", "l'alcool"): split off so the noun matches
 _ELISION = r"(?:[cdjlmnstCDJLMNST]|[qQ][uU])['’](?=[^\W\d_])"
+# decoration around a name ("--MDPV--"), brackets and slashes inside a word
+# ("MMBC(MMB-chminaca)", "MEPHEDRONE/4MMC")
+_DASH_RUN = r"-+"
+_INNER_MARK = r"(?<=[^\W_])[()\[\]/](?=[^\W_])"
+# a full stop after a name ending in a capital letter behind a digit or hyphen ("2C-B.",
+# "N2O."), which spaCy's suffix rules keep on the word
+_CAPITAL_STOP = r"(?<=[0-9-][A-Z])\."
+# a salt joined on with a middle dot ("MDMA·HCl", as chemists write it)
+_MIDDLE_DOT = r"(?<=[^\W_])[·•](?=[^\W_])"
 # Form words written together with a substance in Dutch and German compounds
 # ("speedpasta", "Codeïnefosfaat", "Morphinsulfat"), and a salt glued on with a dot
 # ("MDMA.HCl"): split off the substance before matching
 FORM_SUFFIXES = ("olie", "öl", "oel", "pasta", "paste", "sulfaat", "sulfat", "fosfaat",
                  "phosphat", "zakje", "zakjes", "pillen", "poeder", "pulver", "kristallen",
                  "kristalle", "tabletten", "blüten", "saft", "hustensaft", "siroop", "sirup",
-                 "base", "tropfen", "pflaster", "kapseln", "capsules", ".hcl")
+                 "base", "tropfen", "pflaster", "kapseln", "capsules", ".hcl", "kristall",
+                 "pille", "tablette", "kapsel", "brocken", "kekse", "hydrochlorid",
+                 "hydrochloride")
 
 
 def normalise_term(text: str) -> str:
@@ -60,12 +74,19 @@ class Substance:
     category: str
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def rule_terms(self) -> list[str]:
-        """The name and every term a rule may match on its own (not `context_only`)."""
-        return [self.name] + [t for k in TERM_KINDS for t in self.terms.get(k, ())]
+    def rule_terms(self, class_words: bool = False) -> list[str]:
+        """The name and every term a rule may match on its own: never `context_only` words,
+        `class_words` only when asked. The name follows the kind it is listed under
+        ("opioid", a class word)."""
+        held_back = {normalise_term(t) for t in self.terms.get(CONTEXT_KIND, ())}
+        kinds = (*TERM_KINDS, CLASS_KIND) if class_words else TERM_KINDS
+        if not class_words:
+            held_back |= {normalise_term(t) for t in self.terms.get(CLASS_KIND, ())}
+        name = [] if self.name in held_back else [self.name]
+        return name + [t for k in kinds for t in self.terms.get(k, ())]
 
     def all_terms(self) -> list[str]:
-        return self.rule_terms() + list(self.terms.get(CONTEXT_KIND, ()))
+        return self.rule_terms(class_words=True) + list(self.terms.get(CONTEXT_KIND, ()))
 
 
 class SubstanceVocabulary:
@@ -74,6 +95,8 @@ class SubstanceVocabulary:
     def __init__(self, substances: Iterable[Substance]) -> None:
         self.substances = {s.name: s for s in substances}
         self.index: dict[str, Substance] = {}
+        self.context_words = {normalise_term(t) for sub in self.substances.values()
+                              for t in sub.terms.get(CONTEXT_KIND, ())}
         for sub in self.substances.values():
             for term in sub.all_terms():
                 key = normalise_term(term)
@@ -101,20 +124,25 @@ class SubstanceVocabulary:
         key = normalise_term(text)
         return self.index.get(key) or self.index.get(_PLURAL.sub("", key))
 
-    def single_words(self) -> set[str]:
+    def single_words(self, class_words: bool = False) -> set[str]:
         """The rule terms that are one alphabetic word ("speed", "codeïne")."""
-        return {key for sub in self.substances.values() for term in sub.rule_terms()
+        return {key for sub in self.substances.values()
+                for term in sub.rule_terms(class_words)
                 if (key := normalise_term(term)).isalpha()}
 
-    def ruler_patterns(self) -> list[dict[str, Any]]:
+    def ruler_patterns(self, class_words: bool = False) -> list[dict[str, Any]]:
         """Entity-ruler phrase patterns (label DRUG, id = canonical name), rule terms only,
-        each with its spelling variants (`spelling_variants`) that no other term claims."""
+        each with its spelling variants (`spelling_variants`) that no other term claims and
+        that are not `context_only` words (a variant never brings back an ordinary word:
+        "test-e" written together is the French "teste"); `class_words` as well when asked."""
         seen: set[str] = set()
         patterns = []
         for sub in self.substances.values():
-            for term in sub.rule_terms():
+            for term in sub.rule_terms(class_words):
                 key = normalise_term(term)
                 for form in (key, *spelling_variants(key)):
+                    if form != key and form in self.context_words:
+                        continue
                     owner = self.index.get(form)
                     if form not in seen and (owner is None or owner.name == sub.name):
                         seen.add(form)
@@ -152,7 +180,8 @@ def spelling_variants(key: str) -> list[str]:
     with and without the final -e of an INN as Dutch, German and French spell them
     ("oxandrolone" <-> "oxandrolon", "somatropin" <-> "somatropine", "methylphenidate" <->
     "methylphenidat"); and plurals of a word of four letters or more ("etizolam" ->
-    "etizolams", and the Dutch "paddo" -> "paddo's")."""
+    "etizolams", and the Dutch "paddo" -> "paddo's"); hyphens written as spaces or left
+    out ("fub-amb" -> "fub amb", "fubamb")."""
     variants = []
     plain = strip_accents(key)
     if plain != key and len(plain) >= 6:  # not "héro" -> "hero"
@@ -167,6 +196,11 @@ def spelling_variants(key: str) -> list[str]:
         each = " ".join(_inn_e(w) for w in words)
         if each != key and each not in variants:
             variants.append(each)
+    if "-" in key:  # "fub-amb" as "fub amb" and "fubamb", "4-fmc" as "4fmc" (not "o-dt" -> "odt")
+        variants.append(key.replace("-", " "))
+        # (not when a tripled letter would fold away: "a-ppp" -> "appp" reads as "app")
+        if len(joined := key.replace("-", "")) >= 4 and not _ELONGATED.search(joined):
+            variants.append(joined)
     word = _TRAILING_WORD.search(key)
     if word and len(word.group()) >= 4 and not key.endswith("s"):
         variants.append(key + "s")
@@ -194,10 +228,11 @@ def _substances(path: Path, categories: set[str]) -> list[Substance]:
     for entry in data.get("substances") or []:
         if not isinstance(entry, dict) or not entry.get("name"):
             raise InputError(f"{path}: every substance needs a `name`")
-        unknown = set(entry) - {"name", CONTEXT_KIND, *TERM_KINDS}
+        unknown = set(entry) - {"name", CONTEXT_KIND, CLASS_KIND, *TERM_KINDS}
         if unknown:
             raise InputError(f"{path}: {entry['name']}: unknown keys {sorted(unknown)}")
-        terms = {k: tuple(str(t) for t in entry[k]) for k in (*TERM_KINDS, CONTEXT_KIND)
+        terms = {k: tuple(str(t) for t in entry[k])
+                 for k in (*TERM_KINDS, CLASS_KIND, CONTEXT_KIND)
                  if entry.get(k)}
         out.append(Substance(normalise_term(entry["name"]), category, terms))
     return out
@@ -206,13 +241,13 @@ def _substances(path: Path, categories: set[str]) -> list[Substance]:
 # --- the recogniser ----------------------------------------------------------------------
 
 def add_ruler(nlp: Language, vocabulary: SubstanceVocabulary, overwrite_ents: bool = False,
-              attr: str = "LOWER", **where: str) -> None:
+              attr: str = "LOWER", class_words: bool = False, **where: str) -> None:
     """Add the vocabulary's entity ruler (case-insensitive phrase patterns) to `nlp`;
     `where` is `before=` or `after=` a component name. `attr="NORM"` matches on the
     accent-free forms the rule pipeline's first component sets (`fold_accents`)."""
     config = {"phrase_matcher_attr": attr, "overwrite_ents": overwrite_ents}
     ruler = nlp.add_pipe("entity_ruler", config=config, **where)  # type: ignore[arg-type]
-    ruler.add_patterns(vocabulary.ruler_patterns())  # type: ignore[attr-defined]
+    ruler.add_patterns(vocabulary.ruler_patterns(class_words))  # type: ignore[attr-defined]
 
 
 def phrase_matcher(nlp: Language, vocabulary: SubstanceVocabulary) -> PhraseMatcher:
@@ -237,17 +272,23 @@ def matched_names(matcher: PhraseMatcher, *docs: Any) -> list[str]:
     return list(names)
 
 
-def rule_pipeline(vocabulary: SubstanceVocabulary, lang: str = "xx") -> Language:
+def rule_pipeline(vocabulary: SubstanceVocabulary, lang: str = "xx",
+                  class_words: bool = False) -> Language:
     """A blank tokenizer of `lang` plus the vocabulary's entity ruler: the recogniser when
     no trained model is available, and the fast one `extract` uses on every listing.
     The tokenizer splits elided articles ("l'alcool") and form words written onto a
     substance ("speedpasta") so that the substance alone is matched, and terms match with
-    or without their accents on either side ("prométhazine" finds "promethazine")."""
+    or without their accents on either side ("prométhazine" finds "promethazine").
+    `class_words` adds the vocabulary's class words ("benzos"), which name a category."""
     nlp = spacy.blank(lang)
-    prefixes = [*(nlp.Defaults.prefixes or []), _ELISION]
+    prefixes = [*(nlp.Defaults.prefixes or []), _ELISION, _DASH_RUN]
     nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
-    nlp.add_pipe(COMPOUNDS, config={"terms": sorted(vocabulary.single_words())})
-    add_ruler(nlp, vocabulary, attr="NORM")
+    suffixes = [*(nlp.Defaults.suffixes or []), _DASH_RUN, _CAPITAL_STOP]
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    infixes = [*(nlp.Defaults.infixes or []), _INNER_MARK, _MIDDLE_DOT]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    nlp.add_pipe(COMPOUNDS, config={"terms": sorted(vocabulary.single_words(class_words))})
+    add_ruler(nlp, vocabulary, attr="NORM", class_words=class_words)
     return nlp
 
 

@@ -64,7 +64,7 @@ def with_ruler(nlp: Language, vocabulary: SubstanceVocabulary, place: str) -> La
     if place not in RULER_PLACES:
         raise ValueError(f"ruler place {place!r} not one of {RULER_PLACES}")
     if place == "before":
-        add_ruler(nlp, vocabulary, before="ner")
+        add_ruler(nlp, vocabulary, class_words=True, before="ner")
     elif place == "after":
-        add_ruler(nlp, vocabulary, after="ner")
+        add_ruler(nlp, vocabulary, class_words=True, after="ner")
     return nlp
