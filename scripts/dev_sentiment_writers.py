@@ -22,11 +22,9 @@ import yaml
 from sklearn.metrics import f1_score
 
 from pipeline.core.corpus import config_section
-from pipeline.core.io import read_table
-from pipeline.reviews.gold import gold_weights, with_human_labels
-from pipeline.reviews.labels import labelled, load_seed_examples
-from pipeline.reviews.model import SentimentModel, training_frame
-from pipeline.reviews.stage import human_gold, written_reviews
+from pipeline.reviews.labels import load_seed_examples
+from pipeline.reviews.model import SentimentModel
+from pipeline.reviews.stage import read_corpus, whole_training_frame, written_reviews
 
 
 def writer_figures(corpus: pd.DataFrame, cfg: dict, seed: int) -> dict[str, float]:
@@ -34,10 +32,8 @@ def writer_figures(corpus: pd.DataFrame, cfg: dict, seed: int) -> dict[str, floa
     cfg = {**cfg, "encoder": {**cfg["encoder"], "enabled": False},
            "decision": {**cfg["decision"], "tune": False}}
     written = written_reviews(cfg)
-    weight, rating_weight = gold_weights(cfg)
-    train = training_frame(with_human_labels(corpus, human_gold(corpus, cfg), weight,
-                                             rating_weight),
-                           load_seed_examples(Path(cfg["seed_examples"])), written)
+    train = whole_training_frame(corpus, cfg, load_seed_examples(Path(cfg["seed_examples"])),
+                                 written)
     scored = []
     for _, own in written.groupby("writer"):
         rest = train[~train["text"].isin(set(own["text"]))]
@@ -58,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     params = yaml.safe_load(args.params.read_text(encoding="utf-8"))
     cfg = config_section(params, "reviews")
-    corpus = labelled(read_table(args.corpus), cfg).reset_index(drop=True)
+    corpus = read_corpus(args.corpus, cfg)
     for weight in args.weight or [cfg["written"]["weight"]]:
         trial = copy.deepcopy(cfg)
         trial["written"]["weight"] = weight

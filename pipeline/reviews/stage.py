@@ -47,21 +47,28 @@ def run_review_corpus(params: dict[str, Any], out: Path) -> dict[str, int]:
     return write_with_quarantine(kept, quarantined, out, len(kept) + len(quarantined), "reviews")
 
 
-def _read_corpus(path: Path, cfg: dict[str, Any]) -> pd.DataFrame:
+def read_corpus(path: Path, cfg: dict[str, Any]) -> pd.DataFrame:
+    """A review corpus (`review-corpus` output) with its rating labels."""
     return labelled(read_table(path), cfg).reset_index(drop=True)
+
+
+def whole_training_frame(corpus: pd.DataFrame, cfg: dict[str, Any], seeds: pd.DataFrame,
+                         written: pd.DataFrame | None) -> pd.DataFrame:
+    """What the trained model fits: the corpus with its human train labels (at their
+    weights), the seed examples and the written reviews."""
+    weight, rating_weight = gold_weights(cfg)
+    return training_frame(with_human_labels(corpus, human_gold(corpus, cfg), weight,
+                                            rating_weight), seeds, written)
 
 
 def run_train(corpus_path: Path, model_dir: Path, params: dict[str, Any]) -> None:
     """Fit on the whole corpus (+ human train labels, seed examples and written reviews)
     and save."""
     cfg = config_section(params, SECTION)
-    corpus = _read_corpus(corpus_path, cfg)
+    corpus = read_corpus(corpus_path, cfg)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
     written = written_reviews(cfg)
-    weight, rating_weight = gold_weights(cfg)
-    gold = human_gold(corpus, cfg)
-    train = training_frame(with_human_labels(corpus, gold, weight, rating_weight), seeds,
-                           written)
+    train = whole_training_frame(corpus, cfg, seeds, written)
     model = fit_model(train, cfg, params.get("seed", 42))
     model.save(
         model_dir,
@@ -96,7 +103,7 @@ def run_evaluate(
     """Metrics JSON of `evaluate` (with a blind set's figures where `blind` is given), and
     its main figures on the console."""
     cfg = config_section(params, SECTION)
-    corpus = _read_corpus(corpus_path, cfg)
+    corpus = read_corpus(corpus_path, cfg)
     seeds = load_seed_examples(Path(cfg["seed_examples"]))
     extra = labelled(read_table(multilingual), cfg) if multilingual else None
     gold = human_gold(corpus, cfg)
