@@ -84,10 +84,11 @@ def test_written_reviews_are_checked(tmp_path: Path) -> None:
 
 
 def test_cli_evaluate_with_blind(tmp_path: Path, sample_data: Path) -> None:
-    """The n-gram model (no encoder: seconds) scored on a blind set, per language, beside
-    VADER and A2 against A1."""
+    """The n-gram model (no encoder, no tuned offsets: seconds) scored on a blind set, per
+    language, beside VADER and A2 against A1."""
     params = compose_params()
     params["reviews"]["encoder"]["enabled"] = False
+    params["reviews"]["decision"]["tune"] = False
     write_params(params, tmp_path / "params.yaml")
     out = tmp_path / "metrics.json"
     result = CliRunner().invoke(app, [
