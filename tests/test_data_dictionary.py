@@ -74,6 +74,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params = load_params()
     params["model"]["params"] = {**params["model"]["params"], **FAST}
     params["reviews"]["encoder"]["enabled"] = False
+    params["reviews"]["decision"]["tune"] = False
     params["themes"]["coder"]["components"] = ["tfidf"]
     params["themes"]["extra_gold"] = []  # table shapes, not coder quality, are under test
     params["themes"]["corrections"] = "no_corrections.jsonl"
