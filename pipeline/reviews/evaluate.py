@@ -149,13 +149,16 @@ def evaluate(
     }
     markets = sorted(corpus["market"].unique())
     if len(markets) > 1:
-        metrics["heldout_markets"] = {
-            held: _model_and_vader(
-                fit_on(corpus[corpus["market"] != held], n_gram_only(cfg)),
-                corpus[corpus["market"] == held], cfg,
-            )
-            for held in markets
-        }
+        from joblib import Parallel, delayed
+
+        def held_out(held: str) -> dict[str, Any]:
+            return _model_and_vader(fit_on(corpus[corpus["market"] != held], n_gram_only(cfg)),
+                                    corpus[corpus["market"] == held], cfg)
+
+        # one worker process per market (`eval.n_jobs`): the refits are independent
+        figures = Parallel(n_jobs=cfg["eval"].get("n_jobs", 1))(
+            delayed(held_out)(held) for held in markets)
+        metrics["heldout_markets"] = dict(zip(markets, figures, strict=True))
         metrics["heldout_markets_model"] = "n-gram model alone (the encoder is fine-tuned once)"
     if multilingual is not None and len(multilingual):
         metrics["multilingual_sample"] = by_language(model, multilingual)
