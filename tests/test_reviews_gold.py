@@ -150,6 +150,16 @@ def test_sample_evaluation_skips_human_gold(sample_data: Path) -> None:
     assert "public data absent" in metrics["human_gold"]["skipped"]
 
 
+def test_heldout_market_figures_do_not_depend_on_worker_processes(sample_data: Path) -> None:
+    corpus = labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
+    cfg = {**CFG, "decision": {**CFG["decision"], "tune": False},
+           "encoder": {**CFG["encoder"], "enabled": False}}
+    one, two = (evaluate(corpus, {**cfg, "eval": {**cfg["eval"], "n_jobs": n}}, 42, None)
+                for n in (1, 2))
+    assert len(one["heldout_markets"]) > 1
+    assert one["heldout_markets"] == two["heldout_markets"]
+
+
 @pytest.mark.public_data
 def test_real_gold_matches_real_corpus(public_data: Path) -> None:
     """Every stored label finds its review with the same text, the split is the one the
