@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.classify.audit import label_audit, out_of_fold_predictions
-from pipeline.classify.evaluate import evaluate
+from pipeline.classify.evaluate import confidence_figures, evaluate
 from pipeline.classify.labels import (
     CategoryMap,
     labelled_data,
@@ -177,6 +177,15 @@ def test_retraining_is_deterministic_in_one_process_or_two(listings, maps):
     assert first == in_workers
     assert set(first["lomo"]["markets"]) == {"alpha", "beta"}
     assert first["in_market"]["macro_f1"] > 0.9
+    assert set(first["in_market"]["confidence"]) == set(first["lomo"]["pooled"]["confidence"])
+
+
+def test_confidence_figures_at_the_review_threshold():
+    rows = pd.DataFrame({"label": ["a", "a", "b", "b"], "predicted": ["a", "b", "b", "b"],
+                         "confidence": [0.9, 0.55, 0.7, 0.95]})
+    # bins 0.5 (wrong), 0.7 (right), 0.9 (0.9 and 0.95, both right): (0.55 + 0.3 + 0.15) / 4
+    assert confidence_figures(rows, 0.6) == {"ece": 0.25, "review_threshold": 0.6,
+                                             "review_share": 0.25, "accuracy_not_reviewed": 1.0}
 
 
 def test_per_market_sample_is_capped_and_repeatable(listings, maps):

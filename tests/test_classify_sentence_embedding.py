@@ -123,6 +123,8 @@ def test_compare_classifiers_scores_both_models_on_identical_splits(tmp_path, sa
         assert embedding["lomo"]["markets"][market]["n"] == scored["n"]
     for row in ("in-market macro-F1", "LOMO mean macro-F1", "LOMO darkmatter"):
         assert all(0 < result["summary"][row][m] <= 1 for m in ("linear", "sentence_embedding"))
+    for row in ("in-market calibration error", "LOMO pooled calibration error"):
+        assert all(0 <= result["summary"][row][m] < 1 for m in ("linear", "sentence_embedding"))
     assert "seconds" not in out.read_text()  # timings are printed, not metrics
 
 

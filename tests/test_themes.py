@@ -647,7 +647,7 @@ def test_coder_tunes_a_threshold_and_a_calibration_per_code(coder, codebook):
 
 
 def test_expected_calibration_error_matches_its_definition():
-    from pipeline.themes.agreement import expected_calibration_error
+    from pipeline.core.metrics import expected_calibration_error
 
     assert expected_calibration_error(np.array([0.9, 0.9]), np.array([1, 1])) == pytest.approx(0.1)
     assert expected_calibration_error(np.array([0.25, 0.75]), np.array([0, 1])) == 0.25

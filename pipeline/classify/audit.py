@@ -21,8 +21,8 @@ def out_of_fold_predictions(model_cfg: dict[str, Any], data: pd.DataFrame, folds
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(splitter.split(data["text"], data["label"], data["group"]))
     predicted = pd.Series("", index=data.index, dtype=object)
-    for (_, test), labels in zip(splits, fold_predictions(model_cfg, data, splits, seed,
-                                                          n_jobs, progress), strict=True):
+    for (_, test), (labels, _) in zip(splits, fold_predictions(model_cfg, data, splits, seed,
+                                                               n_jobs, progress), strict=True):
         predicted.iloc[test] = labels
     return predicted
 

@@ -36,8 +36,8 @@ def compare(configs: dict[str, dict], data: pd.DataFrame, eval_cfg: dict[str, An
 
 
 def summary(results: dict[str, dict]) -> dict[str, dict[str, float | None]]:
-    """One row per figure (in-market macro-F1, LOMO per market and mean, per-class F1),
-    one column per model; None where a model has no such figure."""
+    """One row per figure (in-market macro-F1, LOMO per market and mean, calibration
+    errors, per-class F1), one column per model; None where a model has no such figure."""
     rows: dict[str, dict[str, float | None]] = {}
 
     def put(row: str, model: str, value: float | None) -> None:
@@ -48,6 +48,11 @@ def summary(results: dict[str, dict]) -> dict[str, dict[str, float | None]]:
         for market, m in r["lomo"].get("markets", {}).items():
             put(f"LOMO {market}", model, m["macro_f1"])
         put("LOMO mean macro-F1", model, r["lomo"].get("mean_macro_f1"))
+    for model, r in results.items():
+        put("in-market calibration error", model,
+            r.get("in_market", {}).get("confidence", {}).get("ece"))
+        put("LOMO pooled calibration error", model,
+            r["lomo"].get("pooled", {}).get("confidence", {}).get("ece"))
     for model, r in results.items():
         for c, m in r.get("in_market", {}).get("per_class", {}).items():
             put(f"in-market F1 {c}", model, m["f1"])

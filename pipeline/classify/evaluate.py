@@ -13,7 +13,7 @@ from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from pipeline.classify.training import fold_predictions
-from pipeline.core.metrics import per_class_figures, rounded
+from pipeline.core.metrics import expected_calibration_error, per_class_figures, rounded
 
 
 def scores(y_true: Iterable[str], y_pred: Iterable[str], min_support: int = 1) -> dict[str, Any]:
@@ -52,16 +52,20 @@ def evaluate(model_cfg: dict[str, Any], data: pd.DataFrame, eval_cfg: dict[str, 
     folds = ([in_market] if in_market else []) + [fold for _, fold in held_out]
     predictions = fold_predictions(model_cfg, data, folds, seed,
                                    eval_cfg.get("n_jobs", 1), progress)
+    threshold = model_cfg.get("review_threshold", 0.6)
     if in_market:
-        held = data.iloc[in_market[1]].assign(predicted=predictions.pop(0))
+        predicted, confidence = predictions.pop(0)
+        held = data.iloc[in_market[1]].assign(predicted=predicted, confidence=confidence)
         result["in_market"] = scores(held["label"], held["predicted"])
         result["in_market"]["markets"] = {
             m: scores(g["label"], g["predicted"])["macro_f1"] for m, g in held.groupby("market")
         }
+        result["in_market"]["confidence"] = confidence_figures(held, threshold)
     result["lomo"] = lomo_scores(
-        {market: data.iloc[test].assign(predicted=predicted)
-         for (market, (_, test)), predicted in zip(held_out, predictions, strict=True)},
-        eval_cfg,
+        {market: data.iloc[test].assign(predicted=predicted, confidence=confidence)
+         for (market, (_, test)), (predicted, confidence)
+         in zip(held_out, predictions, strict=True)},
+        eval_cfg, threshold,
     )
     result["notes"] += in_market_notes + lomo_notes + result["lomo"].pop("notes")
     return result
@@ -112,9 +116,24 @@ def _lomo_folds(data: pd.DataFrame, eval_cfg: dict[str, Any]
     return folds, notes
 
 
-def lomo_scores(held_out: dict[str, pd.DataFrame], eval_cfg: dict[str, Any]) -> dict[str, Any]:
-    """Per held-out market (its rows with `label` and `predicted`), pooled, and the pooled
-    confusion matrix."""
+def confidence_figures(rows: pd.DataFrame, review_threshold: float) -> dict[str, Any]:
+    """Whether the calibrated confidences (`confidence`, the top probability) mean what they
+    say: the expected calibration error, and at the review threshold the share of listings
+    sent to review and the accuracy of those that are not."""
+    correct = (rows["label"] == rows["predicted"]).to_numpy()
+    kept = (rows["confidence"] >= review_threshold).to_numpy()
+    return {
+        "ece": expected_calibration_error(rows["confidence"].to_numpy(), correct),
+        "review_threshold": review_threshold,
+        "review_share": rounded(1 - kept.mean()) if len(rows) else None,
+        "accuracy_not_reviewed": rounded(correct[kept].mean()) if kept.any() else None,
+    }
+
+
+def lomo_scores(held_out: dict[str, pd.DataFrame], eval_cfg: dict[str, Any],
+                review_threshold: float = 0.6) -> dict[str, Any]:
+    """Per held-out market (its rows with `label`, `predicted` and `confidence`), pooled
+    (with `confidence_figures`), and the pooled confusion matrix."""
     min_class_rows = eval_cfg.get("lomo_min_class_rows", 10)
     out: dict[str, Any] = {"markets": {}, "notes": []}
     if not held_out:
@@ -126,6 +145,7 @@ def lomo_scores(held_out: dict[str, pd.DataFrame], eval_cfg: dict[str, Any]) -> 
     out["mean_macro_f1"] = round(float(np.mean(per_market)), 4)
     pooled = pd.concat(held_out.values())
     out["pooled"] = scores(pooled["label"], pooled["predicted"])
+    out["pooled"]["confidence"] = confidence_figures(pooled, review_threshold)
     labels = sorted(set(pooled["label"]) | set(pooled["predicted"]))
     out["confusion"] = {
         "labels": labels,

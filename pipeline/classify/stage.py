@@ -260,6 +260,12 @@ def _print_summary(rows: dict[str, dict[str, float | None]], title: str) -> None
     Console().print(table)
 
 
+def _confidence_line(figures: dict[str, Any]) -> str:
+    return (f"calibration error {figures['ece']}, {figures['review_share']:.1%} below the "
+            f"review threshold {figures['review_threshold']}, accuracy of the rest "
+            f"{figures['accuracy_not_reviewed']}")
+
+
 def _print_evaluation(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -268,7 +274,7 @@ def _print_evaluation(result: dict[str, Any]) -> None:
     if "in_market" in result:
         im = result["in_market"]
         out.print(f"in-market split: macro-F1 {im['macro_f1']}, accuracy {im['accuracy']}, "
-                  f"n={im['n']}")
+                  f"n={im['n']}; {_confidence_line(im['confidence'])}")
     lomo_result = result["lomo"]
     if lomo_result["markets"]:
         table = Table(title=f"leave-one-market-out ({result['model']})")
@@ -285,5 +291,7 @@ def _print_evaluation(result: dict[str, Any]) -> None:
             classes.add_row(c, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}",
                             str(r["support"]))
         out.print(classes)
+        pooled = lomo_result["pooled"]["confidence"]
+        out.print(f"leave-one-market-out, pooled: {_confidence_line(pooled)}")
     for note in result["notes"]:
         out.print(f"note: {note}")

@@ -54,3 +54,23 @@ def write_metrics(metrics: dict[str, Any], out: Path) -> None:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2))
+
+
+ECE_BINS = 10
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS
+) -> float | None:
+    """ECE: over equal-width confidence bins, the gap between mean confidence and the share
+    correct, weighted by the bin's size (0 = confidences mean what they say)."""
+    confidence, correct = np.ravel(confidence), np.ravel(correct).astype(float)
+    if not confidence.size:
+        return None
+    index = np.minimum((confidence * bins).astype(int), bins - 1)
+    gap = sum(
+        abs(confidence[index == b].mean() - correct[index == b].mean()) * (index == b).sum()
+        for b in range(bins)
+        if (index == b).any()
+    )
+    return round(float(gap / confidence.size), DIGITS)

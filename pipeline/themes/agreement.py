@@ -1,7 +1,6 @@
 """Agreement as a qualitative researcher reports it: Cohen's kappa per code (presence or
 absence per segment) and its macro average, Krippendorff's alpha over all segment x code
-decisions, and micro-F1 -- model vs human per language, and human vs human; and the
-expected calibration error of the coder's confidences."""
+decisions, and micro-F1 -- model vs human per language, and human vs human."""
 
 from __future__ import annotations
 
@@ -11,28 +10,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.agreement import agreement, human_vs_human
+from pipeline.core.metrics import expected_calibration_error
 
-__all__ = ["ECE_BINS", "agreement", "agreement_by_language", "blind_agreement", "coded_matrix",
-           "expected_calibration_error", "human_vs_human"]
-
-ECE_BINS = 10
-
-
-def expected_calibration_error(
-    confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS
-) -> float | None:
-    """ECE: over equal-width confidence bins, the gap between mean confidence and the share
-    correct, weighted by the bin's size (0 = confidences mean what they say)."""
-    confidence, correct = np.ravel(confidence), np.ravel(correct).astype(float)
-    if not confidence.size:
-        return None
-    index = np.minimum((confidence * bins).astype(int), bins - 1)
-    gap = sum(
-        abs(confidence[index == b].mean() - correct[index == b].mean()) * (index == b).sum()
-        for b in range(bins)
-        if (index == b).any()
-    )
-    return round(float(gap / confidence.size), 4)
+__all__ = ["agreement", "agreement_by_language", "blind_agreement", "coded_matrix",
+           "human_vs_human"]
 
 
 def agreement_by_language(

@@ -15,7 +15,8 @@ from tqdm import tqdm
 
 from pipeline.core.codebook import Codebook
 from pipeline.core.language import detect_languages
-from pipeline.themes.agreement import ECE_BINS, agreement_by_language, expected_calibration_error
+from pipeline.core.metrics import ECE_BINS, expected_calibration_error
+from pipeline.themes.agreement import agreement_by_language
 from pipeline.themes.coder import ThemeCoder
 
 
