@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from pipeline.core.io import InputError
 from pipeline.core.language import detect_languages
@@ -149,8 +150,6 @@ def evaluate(
     }
     markets = sorted(corpus["market"].unique())
     if len(markets) > 1:
-        from joblib import Parallel, delayed
-
         def held_out(held: str) -> dict[str, Any]:
             return _model_and_vader(fit_on(corpus[corpus["market"] != held], n_gram_only(cfg)),
                                     corpus[corpus["market"] == held], cfg)

@@ -1,6 +1,7 @@
 """Agreement as a qualitative researcher reports it: Cohen's kappa per code (presence or
 absence per segment) and its macro average, Krippendorff's alpha over all segment x code
-decisions, and micro-F1 -- model vs human per language, and human vs human."""
+decisions, and micro-F1 -- model vs human per language, and human vs human; and the
+expected calibration error of the coder's confidences."""
 
 from __future__ import annotations
 
