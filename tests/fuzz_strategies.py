@@ -275,10 +275,11 @@ SMALL_MODEL = {
 
 
 def write_fuzz_params(folder: Path) -> Path:
-    """params.yaml with quick models: n-gram sentiment, untuned tf-idf theme coder, small
-    linear classifier."""
+    """params.yaml with quick models: n-gram sentiment without tuned offsets, untuned tf-idf
+    theme coder, small linear classifier."""
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
     params["reviews"]["encoder"]["enabled"] = False
+    params["reviews"]["decision"]["tune"] = False
     params["themes"]["coder"].update(components=["tfidf"], tune_folds=0)
     params["themes"]["extra_gold"] = []  # the project gold alone: a tiny coder
     params["themes"]["corrections"] = str(folder / "no_corrections.jsonl")
