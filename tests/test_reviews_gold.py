@@ -20,6 +20,9 @@ from pipeline.reviews.stage import human_gold
 
 CFG = compose_params()["reviews"]
 GOLD = Path(CFG["human_gold"]["labels"])
+# the n-gram model with the plain argmax: seconds on the sample
+QUICK = {**CFG, "decision": {**CFG["decision"], "tune": False},
+         "encoder": {**CFG["encoder"], "enabled": False}}
 
 
 def _corpus() -> pd.DataFrame:
@@ -144,17 +147,13 @@ def test_sample_evaluation_skips_human_gold(sample_data: Path) -> None:
     """The bundled sample holds none of the labelled real reviews: a note, not an error."""
     corpus = labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
     assert human_gold(corpus, CFG) is None
-    cfg = {**CFG, "decision": {**CFG["decision"], "tune": False},
-           "encoder": {**CFG["encoder"], "enabled": False}}
-    metrics = evaluate(corpus, cfg, 42, None)
+    metrics = evaluate(corpus, QUICK, 42, None)
     assert "public data absent" in metrics["human_gold"]["skipped"]
 
 
 def test_heldout_market_figures_do_not_depend_on_worker_processes(sample_data: Path) -> None:
     corpus = labelled(pd.read_csv(sample_data / "reviews.csv"), CFG).reset_index(drop=True)
-    cfg = {**CFG, "decision": {**CFG["decision"], "tune": False},
-           "encoder": {**CFG["encoder"], "enabled": False}}
-    one, two = (evaluate(corpus, {**cfg, "eval": {**cfg["eval"], "n_jobs": n}}, 42, None)
+    one, two = (evaluate(corpus, {**QUICK, "eval": {**QUICK["eval"], "n_jobs": n}}, 42, None)
                 for n in (1, 2))
     assert len(one["heldout_markets"]) > 1
     assert one["heldout_markets"] == two["heldout_markets"]

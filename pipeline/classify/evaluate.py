@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
+from pipeline.classify.predict import review_threshold
 from pipeline.classify.training import fold_predictions
 from pipeline.core.metrics import expected_calibration_error, per_class_figures, rounded
 
@@ -52,7 +53,7 @@ def evaluate(model_cfg: dict[str, Any], data: pd.DataFrame, eval_cfg: dict[str, 
     folds = ([in_market] if in_market else []) + [fold for _, fold in held_out]
     predictions = fold_predictions(model_cfg, data, folds, seed,
                                    eval_cfg.get("n_jobs", 1), progress)
-    threshold = model_cfg.get("review_threshold", 0.6)
+    threshold = review_threshold(model_cfg)
     if in_market:
         predicted, confidence = predictions.pop(0)
         held = data.iloc[in_market[1]].assign(predicted=predicted, confidence=confidence)
@@ -131,9 +132,9 @@ def confidence_figures(rows: pd.DataFrame, review_threshold: float) -> dict[str,
 
 
 def lomo_scores(held_out: dict[str, pd.DataFrame], eval_cfg: dict[str, Any],
-                review_threshold: float = 0.6) -> dict[str, Any]:
+                threshold: float) -> dict[str, Any]:
     """Per held-out market (its rows with `label`, `predicted` and `confidence`), pooled
-    (with `confidence_figures`), and the pooled confusion matrix."""
+    (with `confidence_figures` at the review `threshold`), and the pooled confusion matrix."""
     min_class_rows = eval_cfg.get("lomo_min_class_rows", 10)
     out: dict[str, Any] = {"markets": {}, "notes": []}
     if not held_out:
@@ -145,7 +146,7 @@ def lomo_scores(held_out: dict[str, pd.DataFrame], eval_cfg: dict[str, Any],
     out["mean_macro_f1"] = round(float(np.mean(per_market)), 4)
     pooled = pd.concat(held_out.values())
     out["pooled"] = scores(pooled["label"], pooled["predicted"])
-    out["pooled"]["confidence"] = confidence_figures(pooled, review_threshold)
+    out["pooled"]["confidence"] = confidence_figures(pooled, threshold)
     labels = sorted(set(pooled["label"]) | set(pooled["predicted"]))
     out["confusion"] = {
         "labels": labels,

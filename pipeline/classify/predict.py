@@ -53,6 +53,12 @@ def classify_listings(
     return kept, quarantined
 
 
+def review_threshold(model_cfg: dict[str, Any]) -> float:
+    """The calibrated confidence below which `classify` sends a listing to human review
+    (`model.review_threshold`); the evaluation reports its figures at the same one."""
+    return float(model_cfg.get("review_threshold", 0.5))
+
+
 def review_queue(classified: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Listings whose confidence is below `threshold`: exported for human review."""
     return classified[classified["category_confidence"] < threshold].sort_values(

@@ -26,7 +26,7 @@ from pipeline.classify.labels import (
     per_market_sample,
 )
 from pipeline.classify.models import load_model
-from pipeline.classify.predict import classify_listings, review_queue
+from pipeline.classify.predict import classify_listings, review_queue, review_threshold
 from pipeline.classify.substances import with_substance_rule
 from pipeline.classify.training import fit_model, model_card, model_card_markdown
 from pipeline.core.config import compose_params
@@ -117,7 +117,7 @@ def classify_partition(model_dir: str, threshold: float, listings: pd.DataFrame
 def run_classify(inp: Path, out: Path, model_dir: Path, params: dict[str, Any]) -> dict[str, int]:
     """Classify listings; write OUT, its quarantine file and the low-confidence review file.
     A dataset OUT (`core.io.is_dataset`) runs partition by partition on `params.engine`."""
-    threshold = params["model"].get("review_threshold", 0.5)
+    threshold = review_threshold(params["model"])
     if is_dataset(out):
         require_datasets(inp, out)
         read_card(model_dir)  # a bad model folder: one error here, not one per task
